@@ -1,0 +1,63 @@
+"""Commands an agent's console sends over its websocket. Each carries an id the answer echoes."""
+
+import uuid
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, model_validator
+
+from app.channels.webchat.schemas import ClientMessageId, MessageText
+
+CommandId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Accept(BaseModel):
+    id: CommandId
+    type: Literal["accept"]
+    offer_id: int
+
+
+class Decline(BaseModel):
+    id: CommandId
+    type: Literal["decline"]
+    offer_id: int
+
+
+class Send(BaseModel):
+    id: CommandId
+    type: Literal["send"]
+    conversation_id: uuid.UUID
+    text: MessageText
+    client_message_id: ClientMessageId | None = None
+
+
+class Resolve(BaseModel):
+    id: CommandId
+    type: Literal["resolve"]
+    conversation_id: uuid.UUID
+
+
+class Transfer(BaseModel):
+    """To one agent or to a team, with a note the receiver reads first."""
+
+    id: CommandId
+    type: Literal["transfer"]
+    conversation_id: uuid.UUID
+    to_agent_id: int | None = None
+    to_team: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.to_agent_id is None) == (self.to_team is None):
+            raise ValueError("give exactly one of to_agent_id and to_team")
+        return self
+
+
+class SetStatus(BaseModel):
+    id: CommandId
+    type: Literal["set_status"]
+    status: Literal["online", "away"]
+
+
+Command = Annotated[Accept | Decline | Send | Resolve | Transfer | SetStatus, Field(discriminator="type")]
+COMMAND = TypeAdapter[Command](Command)

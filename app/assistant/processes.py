@@ -1,0 +1,66 @@
+"""How the Rasa server and the Rasa action server are started, as `carebridge up` and the tests do."""
+
+import os
+from pathlib import Path
+
+from app.settings import Settings
+from app.supervisor import ProcessSpec
+
+
+def rasa_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of Rasa's processes: its own venv first, no telemetry, quiet TensorFlow."""
+    env = dict(os.environ)
+    env.pop("VIRTUAL_ENV", None)
+    env.update(
+        PATH=f"{settings.rasa_venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        PYTHONWARNINGS="ignore",
+    )
+    env.update(extra or {})
+    return env
+
+
+def rasa_server(settings: Settings, model: Path) -> ProcessSpec:
+    env = rasa_env(
+        settings,
+        {
+            # Read by bot/endpoints.yml.
+            "CAREBRIDGE_ACTION_ENDPOINT_URL": f"http://127.0.0.1:{settings.action_port}/webhook",
+            "CAREBRIDGE_RASA_TRACKER_URL": settings.rasa_tracker_url,
+        },
+    )
+    argv = [
+        str(settings.rasa_venv / "bin" / "rasa"), "run",
+        "--enable-api",
+        "--interface", "127.0.0.1",
+        "--port", str(settings.rasa_port),
+        "--model", str(model),
+        "--endpoints", "endpoints.yml",
+        "--credentials", "credentials.yml",
+    ]  # fmt: skip
+    return ProcessSpec(
+        name="rasa",
+        argv=argv,
+        cwd=settings.bot_dir,
+        env=env,
+        ready_url=f"http://127.0.0.1:{settings.rasa_port}/status",
+    )
+
+
+def action_server(settings: Settings) -> ProcessSpec:
+    # Read by bot/actions/service_client.py: where the knowledge API lives.
+    env = rasa_env(settings, {"CAREBRIDGE_API_URL": settings.public_url})
+    argv = [
+        str(settings.rasa_venv / "bin" / "rasa"), "run", "actions",
+        "--port", str(settings.action_port),
+        "--actions", "actions",
+    ]  # fmt: skip
+    return ProcessSpec(
+        name="rasa-actions",
+        argv=argv,
+        cwd=settings.bot_dir,
+        env=env,
+        ready_url=f"http://127.0.0.1:{settings.action_port}/health",
+    )

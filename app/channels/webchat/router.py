@@ -1,0 +1,162 @@
+"""The web chat API: start a session, send messages over HTTP, follow the conversation live."""
+
+import asyncio
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect
+from sqlmodel import Session
+
+from app.channels.webchat import service as webchat
+from app.channels.webchat.schemas import Feedback, MessageCreate, MessageList, SessionCreate, SessionCreated
+from app.conversations import service as conversations
+from app.conversations.models import Conversation, Message, MessagePublic
+from app.db import run_in_session
+from app.deps import BearerToken, ServicesDep
+from app.errors import DomainError, Unauthorized
+from app.kb import insights
+from app.realtime.events import message_event
+from app.realtime.hub import Event, Subscriber
+
+router = APIRouter(tags=["web chat"])
+
+HELLO_TIMEOUT_SECONDS = 10.0
+CLOSE_BAD_FRAME = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_NOT_FOUND = 4404
+
+
+@router.post("/api/chat/sessions", status_code=201)
+async def start_session(services: ServicesDep, body: SessionCreate | None = None) -> SessionCreated:
+    """Start a web chat: a new visitor and their first conversation, owned by the bot."""
+    display_name = body.display_name if body else None
+    conversation, token = await run_in_session(
+        services.open_session,
+        lambda session: webchat.start_session(session=session, display_name=display_name),
+    )
+    return SessionCreated(customer_id=conversation.customer_id, conversation_id=conversation.id, token=token)
+
+
+@router.get("/api/chat/conversations/{conversation_id}/messages")
+async def list_messages(
+    conversation_id: uuid.UUID,
+    services: ServicesDep,
+    token: BearerToken,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+) -> MessageList:
+    """The conversation as the customer sees it, after a sequence number."""
+
+    def read(session: Session) -> list[Message]:
+        webchat.authorize(session=session, token=token, conversation_id=conversation_id)
+        return conversations.history(session=session, conversation_id=conversation_id, after_seq=after_seq)
+
+    messages = await run_in_session(services.open_session, read)
+    return MessageList(messages=[MessagePublic.of(m) for m in messages])
+
+
+@router.post("/api/chat/conversations/{conversation_id}/messages", status_code=201)
+async def send_message(
+    conversation_id: uuid.UUID,
+    body: MessageCreate,
+    response: Response,
+    services: ServicesDep,
+    token: BearerToken,
+) -> MessagePublic:
+    """Send a customer message; it is stored before this answers. A repeated client id answers 200."""
+
+    def store(session: Session) -> tuple[Message, bool, Conversation]:
+        webchat.authorize(session=session, token=token, conversation_id=conversation_id)
+        message, created = conversations.add_customer_message(
+            session=session,
+            conversation_id=conversation_id,
+            text=body.text,
+            client_message_id=body.client_message_id,
+        )
+        return message, created, conversations.get(session=session, conversation_id=conversation_id)
+
+    message, created, conversation = await run_in_session(services.open_session, store)
+    if created:
+        services.conversations.message_stored(conversation, message)
+    else:
+        response.status_code = 200
+    return MessagePublic.of(message)
+
+
+@router.post("/api/chat/conversations/{conversation_id}/messages/{message_id}/feedback")
+async def answer_feedback(
+    conversation_id: uuid.UUID, message_id: int, body: Feedback, services: ServicesDep, token: BearerToken
+) -> Feedback:
+    """The customer says whether a bot answer helped; knowledge managers see it per article."""
+
+    def keep(session: Session) -> None:
+        webchat.authorize(session=session, token=token, conversation_id=conversation_id)
+        insights.give_feedback(
+            session=session, conversation_id=conversation_id, message_id=message_id, helpful=body.helpful
+        )
+
+    await run_in_session(services.open_session, keep)
+    return body
+
+
+@router.websocket("/ws/chat/{conversation_id}")
+async def follow_conversation(websocket: WebSocket, conversation_id: uuid.UUID, services: ServicesDep) -> None:
+    """Live messages of one conversation. First frame: {"type": "hello", "token": ..., "after_seq": n}."""
+    await websocket.accept()
+    try:
+        hello = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_SECONDS)
+        token, after_seq = _parse_hello(hello)
+    except (TimeoutError, ValueError) as exc:
+        await websocket.close(CLOSE_BAD_FRAME, f"expected a hello frame first: {exc}"[:120])
+        return
+    except WebSocketDisconnect:
+        return
+
+    high_water = after_seq
+
+    async def send(event: Event) -> None:
+        nonlocal high_water
+        seq = event["message"]["seq"]
+        if seq > high_water:
+            high_water = seq
+            await websocket.send_json(event)
+
+    subscriber = Subscriber(send=send, close=websocket.close)
+    services.hub.follow_conversation(conversation_id, subscriber)
+    try:
+
+        def backlog(session: Session) -> list[Message]:
+            webchat.authorize(session=session, token=token, conversation_id=conversation_id)
+            return conversations.history(session=session, conversation_id=conversation_id, after_seq=after_seq)
+
+        try:
+            missed = await run_in_session(services.open_session, backlog)
+        except DomainError as exc:
+            code = CLOSE_UNAUTHORIZED if isinstance(exc, Unauthorized) else CLOSE_NOT_FOUND
+            await websocket.close(code, exc.detail[:120])
+            return
+        await websocket.send_json({"type": "ready", "conversation_id": str(conversation_id)})
+        for message in missed:
+            await send(message_event(message))
+        subscriber.start()
+        while True:
+            # Customers speak over HTTP; reading here only notices the socket closing.
+            await websocket.receive_text()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        services.hub.unfollow_conversation(conversation_id, subscriber)
+        await subscriber.stop()
+
+
+def _parse_hello(frame: str) -> tuple[str, int]:
+    try:
+        data: Any = json.loads(frame)
+    except json.JSONDecodeError as exc:
+        raise ValueError("not JSON") from exc
+    if not isinstance(data, dict) or data.get("type") != "hello" or not isinstance(data.get("token"), str):
+        raise ValueError('needs {"type": "hello", "token": "..."}')
+    after_seq = data.get("after_seq", 0)
+    if not isinstance(after_seq, int) or after_seq < 0:
+        raise ValueError("after_seq must be a non-negative integer")
+    return data["token"], after_seq

@@ -1,0 +1,75 @@
+"""`carebridge agent add|list`: agents with their skills, languages, channels and capacities."""
+
+import argparse
+
+from sqlmodel import col, select
+
+from app.agents import service as agents
+from app.agents.models import Agent, Role
+from app.db import make_engine, session_factory, unit_of_work
+from app.security import new_token
+from app.settings import Settings
+
+
+def pairs(text: str, low: int, high: int) -> dict[str, int]:
+    """`billing=5,orders=3` -> {"billing": 5, "orders": 3}, each number between low and high."""
+    parsed: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, number = item.partition("=")
+        if not sep or not name.strip() or not number.strip().isdigit():
+            raise argparse.ArgumentTypeError(f"{item!r} is not name=number")
+        value = int(number)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{item!r}: {value} is outside {low} to {high}")
+        parsed[name.strip()] = value
+    return parsed
+
+
+def names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    agent = commands.add_parser("agent", help="add or list agents")
+    actions = agent.add_subparsers(dest="agent_command", required=True)
+    add = actions.add_parser("add", help="add an agent and print their token (shown once)")
+    add.add_argument("--name", required=True)
+    add.add_argument("--email", required=True)
+    add.add_argument("--skills", type=lambda t: pairs(t, 1, 10), default={}, help="billing=5,orders=3 (levels 1-10)")
+    add.add_argument("--languages", type=names, default=["en"], help="en,de")
+    add.add_argument("--capacity", type=lambda t: pairs(t, 0, 100), default={"webchat": 3}, help="webchat=3,x_dm=2")
+    add.add_argument("--teams", type=names, default=[], help="overflow,retention")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.agent.value)
+    actions.add_parser("list", help="list agents")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(session_factory(engine)) as session:
+            if args.agent_command == "list":
+                for agent in session.exec(select(Agent).order_by(col(Agent.id))):
+                    print(
+                        f"{agent.id}\t{agent.name}\t{agent.role}\t{agent.presence}\tskills={agent.skills}\t"
+                        f"capacity={agent.capacity}\tlanguages={','.join(agent.languages)}\tteams={','.join(agent.teams)}"
+                    )
+                return 0
+            if agents.get_by_email(session=session, email=args.email) is not None:
+                print(f"an agent with email {args.email!r} exists already")
+                return 2
+            token = new_token()
+            created = agents.create(
+                session=session,
+                name=args.name,
+                email=args.email,
+                token=token,
+                skills=args.skills,
+                capacity=args.capacity,
+                languages=args.languages,
+                teams=args.teams,
+                role=Role(args.role),
+            )
+            print(f"agent {created.id} {created.name}: token {token} (shown once; keep it safe)")
+            return 0
+    finally:
+        engine.dispose()

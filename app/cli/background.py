@@ -1,0 +1,108 @@
+"""`carebridge up` in the background, on free ports, for the benchmarks and the end-to-end tests."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.settings import DEMO_AGENT_TOKEN, PROJECT_ROOT
+
+CAREBRIDGE = Path(sys.executable).parent / "carebridge"
+START_TIMEOUT_SECONDS = 420.0
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[str]
+    var_dir: Path
+    port: int
+    rasa_port: int
+    action_port: int
+    output: list[str]
+    agent_token: str = DEMO_AGENT_TOKEN
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def child_pids(self) -> dict[str, int]:
+        pids: dict[str, int] = json.loads((self.var_dir / "run" / "processes.json").read_text())
+        return pids
+
+    def read_until_exit(self, timeout: float) -> str:
+        """The rest of `carebridge up`'s output once it has exited on its own."""
+        remaining, _ = self.process.communicate(timeout=timeout)
+        return "".join(self.output) + remaining
+
+
+@contextmanager
+def running_stack(var_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """Everything `carebridge up` runs, with its own database under `var_dir`.
+
+    The Rasa model directory stays the default one, shared by every stack, so a test run or a
+    benchmark trains Rasa once at most.
+    """
+    port, rasa_port, action_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "CAREBRIDGE_VAR_DIR": str(var_dir),
+        "CAREBRIDGE_PORT": str(port),
+        "CAREBRIDGE_RASA_PORT": str(rasa_port),
+        "CAREBRIDGE_ACTION_PORT": str(action_port),
+        **(extra_env or {}),
+    }
+    process = subprocess.Popen(
+        [str(CAREBRIDGE), "up"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    stack = Stack(process, var_dir, port, rasa_port, action_port, output=[])
+    try:
+        _wait_until_running(stack)
+        yield stack
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_running(stack: Stack) -> None:
+    assert stack.process.stdout is not None
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        line = stack.process.stdout.readline()
+        if not line:
+            break
+        stack.output.append(line)
+        if "Press Ctrl-C to stop" in line:
+            return
+    raise RuntimeError("carebridge up did not get running:\n" + "".join(stack.output))

@@ -1,0 +1,168 @@
+"""What happens after a customer message is stored: the bot answers it, or the router takes over.
+
+One worker per conversation handles its unhandled messages strictly in order; the work to do is read
+from the database each time, so a restart simply picks up where the last process stopped.
+"""
+
+import asyncio
+import logging
+import uuid
+
+from sqlmodel import Session
+
+from app.assignment import service as assignment
+from app.assignment.flows import AssignmentFlows
+from app.assignment.service import Outcome
+from app.assistant import turns
+from app.assistant.rasa_client import BotUnavailable, RasaClient
+from app.conversations import service as conversations
+from app.conversations.models import Conversation, Message, Owner
+from app.db import SessionFactory, run_in_session
+from app.realtime.events import message_event, publish_message
+from app.realtime.hub import Hub
+from app.timestamps import utcnow
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 5.0
+
+
+class ConversationFlows:
+    def __init__(self, *, open_session: SessionFactory, bot: RasaClient, hub: Hub, assignment: AssignmentFlows) -> None:
+        self._open_session = open_session
+        self._bot = bot
+        self._hub = hub
+        self._assignment = assignment
+        self._workers: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._again: set[uuid.UUID] = set()
+
+    def message_stored(self, conversation: Conversation, message: Message) -> None:
+        """Deliver a new customer message live, and have it handled if the bot owns the conversation."""
+        publish_message(self._hub, conversation, message)
+        if message.handled_at is None:
+            self.wake(conversation.id)
+
+    def wake(self, conversation_id: uuid.UUID) -> None:
+        if conversation_id in self._workers:
+            self._again.add(conversation_id)
+            return
+        task = asyncio.create_task(self._work(conversation_id))
+        self._workers[conversation_id] = task
+        task.add_done_callback(lambda _: self._finished(conversation_id))
+
+    def _finished(self, conversation_id: uuid.UUID) -> None:
+        self._workers.pop(conversation_id, None)
+        if conversation_id in self._again:
+            self._again.discard(conversation_id)
+            self.wake(conversation_id)
+
+    async def recover(self) -> int:
+        """Handle the messages a previous process stored but never finished with."""
+        pending = await run_in_session(
+            self._open_session, lambda session: conversations.with_unhandled_messages(session=session)
+        )
+        for conversation_id in pending:
+            self.wake(conversation_id)
+        return len(pending)
+
+    async def stop(self) -> None:
+        tasks = list(self._workers.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _work(self, conversation_id: uuid.UUID) -> None:
+        while True:
+            message, conversation = await run_in_session(
+                self._open_session,
+                lambda session: (
+                    conversations.next_unhandled(session=session, conversation_id=conversation_id),
+                    conversations.get(session=session, conversation_id=conversation_id),
+                ),
+            )
+            if message is None:
+                return
+            try:
+                await self._handle(conversation, message)
+            except Exception:
+                # The message stays unhandled, so nothing is lost; try again shortly.
+                log.exception("event=message_handling_failed conversation=%s seq=%d", conversation_id, message.seq)
+                asyncio.get_running_loop().call_later(RETRY_SECONDS, self.wake, conversation_id)
+                return
+
+    async def _handle(self, conversation: Conversation, message: Message) -> None:
+        assert message.id is not None
+        if conversation.owner == Owner.bot:
+            turn = await self._ask_bot(conversation, message)
+        else:
+            # A person has the conversation: the bot is not even asked.
+            turn = turns.BotTurn()
+        message_id = message.id
+
+        def record(session: Session) -> tuple[turns.RecordedTurn, Outcome]:
+            recorded = turns.record(session=session, conversation_id=conversation.id, message_id=message_id, turn=turn)
+            if not recorded.handed_off:
+                return recorded, Outcome()
+            now = utcnow()
+            work = assignment.work_for_handoff(recorded.conversation, turn.handoff or {}, now, self._assignment.sla)
+            return recorded, assignment.enqueue(session=session, policy=self._assignment.policy, work=work, now=now)
+
+        # A handoff changes the routing state, so it goes through the routing writer; a plain answer does not.
+        if turn.handoff is not None:
+            recorded, outcome = await self._assignment.submit(record)
+        else:
+            recorded, outcome = await run_in_session(self._open_session, record)
+        for stored in recorded.stored:
+            publish_message(self._hub, recorded.conversation, stored)
+        if recorded.handed_off:
+            log.info("event=handoff conversation=%s reason=%s", conversation.id, (turn.handoff or {}).get("reason"))
+        self._assignment.publish(outcome)
+
+    async def _ask_bot(self, conversation: Conversation, message: Message) -> turns.BotTurn:
+        try:
+            outputs = await self._bot.send(
+                str(conversation.id), message.text, metadata={"channel": conversation.channel}
+            )
+        except BotUnavailable as exc:
+            log.warning(
+                "event=bot_unavailable conversation=%s error=%s",
+                conversation.id,
+                type(exc.__cause__).__name__,
+            )
+            return turns.unavailable_turn(str(exc))
+        return turns.interpret(outputs)
+
+    async def agent_reply(
+        self, agent_id: int, conversation_id: uuid.UUID, text: str, client_message_id: str | None
+    ) -> Message:
+        """Store and deliver an agent's reply; refused unless the agent owns the conversation."""
+
+        def store(session: Session) -> tuple[Message, bool, Conversation]:
+            message, created = conversations.add_agent_message(
+                session=session,
+                conversation_id=conversation_id,
+                agent_id=agent_id,
+                text=text,
+                client_message_id=client_message_id,
+            )
+            return message, created, conversations.get(session=session, conversation_id=conversation_id)
+
+        message, created, conversation = await run_in_session(self._open_session, store)
+        if created:
+            publish_message(self._hub, conversation, message)
+        return message
+
+    async def agent_resolve(self, agent_id: int, conversation_id: uuid.UUID) -> Message:
+        """Close the case, tell both sides, and free the agent's slot for waiting work."""
+
+        def resolve(session: Session) -> tuple[Message, Outcome]:
+            event = conversations.resolve(session=session, conversation_id=conversation_id, agent_id=agent_id)
+            policy = self._assignment.policy
+            released = assignment.release(session=session, policy=policy, conversation_id=conversation_id, now=utcnow())
+            return event, released
+
+        event, outcome = await self._assignment.submit(resolve)
+        self._hub.to_conversation(conversation_id, message_event(event))
+        self._hub.to_agent(agent_id, message_event(event))
+        self._assignment.publish(outcome)
+        return event

@@ -1,0 +1,287 @@
+"""The conversation service: who owns a conversation, and every message stored in one order.
+
+Ownership is checked here and nowhere else. Each function locks the conversation row, so on
+PostgreSQL concurrent callers queue behind each other, and on SQLite the write transaction (BEGIN
+IMMEDIATE) does the same.
+"""
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.agents.models import Agent
+from app.conversations.models import Author, Conversation, Kind, Message, Owner, Status
+from app.errors import ConversationNotFound, InvalidMessage, NotConversationOwner
+from app.timestamps import utcnow
+
+
+def create(*, session: Session, customer_id: uuid.UUID, channel: str) -> Conversation:
+    """Open a conversation; the bot owns every new conversation."""
+    conversation = Conversation(customer_id=customer_id, channel=channel)
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def get(*, session: Session, conversation_id: uuid.UUID) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise ConversationNotFound(f"conversation {conversation_id} does not exist")
+    return conversation
+
+
+def _lock(session: Session, conversation_id: uuid.UUID) -> Conversation:
+    statement = (
+        select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    conversation = session.exec(statement).first()
+    if conversation is None:
+        raise ConversationNotFound(f"conversation {conversation_id} does not exist")
+    return conversation
+
+
+def _append(
+    session: Session,
+    conversation: Conversation,
+    *,
+    author: Author,
+    text: str,
+    kind: Kind = Kind.text,
+    payload: dict[str, Any] | None = None,
+    internal: bool = False,
+    agent_id: int | None = None,
+    client_message_id: str | None = None,
+    handled: bool = True,
+) -> Message:
+    now = utcnow()
+    conversation.last_seq += 1
+    conversation.updated_at = now
+    message = Message(
+        conversation_id=conversation.id,
+        seq=conversation.last_seq,
+        author=author,
+        kind=kind,
+        text=text,
+        payload=payload,
+        internal=internal,
+        agent_id=agent_id,
+        client_message_id=client_message_id,
+        handled_at=now if handled else None,
+        created_at=now,
+    )
+    session.add(conversation)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _existing(session: Session, conversation_id: uuid.UUID, client_message_id: str | None) -> Message | None:
+    if client_message_id is None:
+        return None
+    statement = select(Message).where(
+        Message.conversation_id == conversation_id, Message.client_message_id == client_message_id
+    )
+    return session.exec(statement).first()
+
+
+def add_customer_message(
+    *, session: Session, conversation_id: uuid.UUID, text: str, client_message_id: str | None
+) -> tuple[Message, bool]:
+    """Store what the customer wrote; a repeated client id returns the first message, stores nothing."""
+    conversation = _lock(session, conversation_id)
+    existing = _existing(session, conversation_id, client_message_id)
+    if existing is not None:
+        return existing, False
+    if conversation.status == Status.resolved:
+        conversation.status = Status.open
+        conversation.owner = Owner.bot
+    # Only the bot needs to act on a customer message later; a queued or owned conversation's
+    # message is done once stored and delivered to the agent.
+    message = _append(
+        session,
+        conversation,
+        author=Author.customer,
+        text=text,
+        client_message_id=client_message_id,
+        handled=conversation.owner != Owner.bot,
+    )
+    return message, True
+
+
+def add_bot_reply(
+    *, session: Session, conversation_id: uuid.UUID, text: str, payload: dict[str, Any] | None = None
+) -> Message | None:
+    """Store a bot reply, unless the bot no longer owns the conversation: then it is dropped unsent."""
+    conversation = _lock(session, conversation_id)
+    if conversation.owner != Owner.bot:
+        return None
+    return _append(session, conversation, author=Author.bot, text=text, payload=payload)
+
+
+def hand_off(*, session: Session, conversation_id: uuid.UUID, packet: dict[str, Any]) -> Message | None:
+    """Move a bot conversation to the queue for a human, with the bot's handoff packet."""
+    conversation = _lock(session, conversation_id)
+    if conversation.owner != Owner.bot:
+        return None
+    conversation.owner = Owner.queue
+    reason = str(packet.get("reason", "unknown"))
+    return _append(
+        session,
+        conversation,
+        author=Author.system,
+        kind=Kind.event,
+        text=f"Handed off to a human: {reason.replace('_', ' ')}",
+        payload={"event": "handoff", "packet": packet},
+        internal=True,
+    )
+
+
+def assign(*, session: Session, conversation_id: uuid.UUID, agent: Agent) -> Message:
+    """Give a queued conversation to an agent."""
+    conversation = _lock(session, conversation_id)
+    if conversation.owner != Owner.queue:
+        raise NotConversationOwner(
+            f"conversation {conversation_id} is owned by {conversation.owner}, not waiting in the queue"
+        )
+    conversation.owner = Owner.agent
+    conversation.agent_id = agent.id
+    return _append(
+        session,
+        conversation,
+        author=Author.system,
+        kind=Kind.event,
+        text=f"{agent.name} joined the conversation",
+        payload={"event": "assigned", "agent": {"id": agent.id, "name": agent.name}},
+    )
+
+
+def requeue(*, session: Session, conversation_id: uuid.UUID, reason: str) -> Message:
+    """An agent's conversation goes back to the queue, as when they were lost and did not come back."""
+    conversation = _lock(session, conversation_id)
+    if conversation.owner != Owner.agent:
+        raise NotConversationOwner(f"conversation {conversation_id} is owned by {conversation.owner}, not an agent")
+    previous = conversation.agent_id
+    conversation.owner = Owner.queue
+    conversation.agent_id = None
+    return _append(
+        session,
+        conversation,
+        author=Author.system,
+        kind=Kind.event,
+        text=f"Back in the queue: {reason}",
+        payload={"event": "requeued", "agent_id": previous, "reason": reason},
+        internal=True,
+    )
+
+
+def transfer(*, session: Session, conversation_id: uuid.UUID, agent_id: int, to: str, note: str) -> Message:
+    """The owning agent passes the conversation on; the note travels with it for the receiver."""
+    conversation = _owned_by(session, conversation_id, agent_id)
+    conversation.owner = Owner.queue
+    conversation.agent_id = None
+    return _append(
+        session,
+        conversation,
+        author=Author.system,
+        kind=Kind.event,
+        text=f"Transferred to {to}" + (f": {note}" if note else ""),
+        payload={"event": "transferred", "from_agent_id": agent_id, "to": to, "note": note},
+        internal=True,
+    )
+
+
+def tell_customer(*, session: Session, conversation_id: uuid.UUID, text: str, payload: dict[str, Any]) -> Message:
+    """A notice from the service to the customer, such as the expected wait."""
+    conversation = _lock(session, conversation_id)
+    return _append(session, conversation, author=Author.system, kind=Kind.event, text=text, payload=payload)
+
+
+def _owned_by(session: Session, conversation_id: uuid.UUID, agent_id: int) -> Conversation:
+    conversation = _lock(session, conversation_id)
+    if conversation.owner != Owner.agent or conversation.agent_id != agent_id:
+        holder = f"agent {conversation.agent_id}" if conversation.owner == Owner.agent else conversation.owner
+        raise NotConversationOwner(f"agent {agent_id} does not own conversation {conversation_id} (owner: {holder})")
+    return conversation
+
+
+def add_agent_message(
+    *,
+    session: Session,
+    conversation_id: uuid.UUID,
+    agent_id: int,
+    text: str,
+    client_message_id: str | None,
+) -> tuple[Message, bool]:
+    """Store an agent's reply; only the owning agent may speak in a conversation."""
+    conversation = _owned_by(session, conversation_id, agent_id)
+    existing = _existing(session, conversation_id, client_message_id)
+    if existing is not None:
+        return existing, False
+    message = _append(
+        session,
+        conversation,
+        author=Author.agent,
+        text=text,
+        agent_id=agent_id,
+        client_message_id=client_message_id,
+    )
+    return message, True
+
+
+def resolve(*, session: Session, conversation_id: uuid.UUID, agent_id: int) -> Message:
+    """Close the case; the bot greets whatever the customer writes next."""
+    conversation = _owned_by(session, conversation_id, agent_id)
+    conversation.status = Status.resolved
+    conversation.owner = Owner.bot
+    conversation.agent_id = None
+    return _append(
+        session,
+        conversation,
+        author=Author.system,
+        kind=Kind.event,
+        text="Conversation resolved",
+        payload={"event": "resolved", "agent_id": agent_id},
+    )
+
+
+def history(
+    *, session: Session, conversation_id: uuid.UUID, after_seq: int = 0, include_internal: bool = False
+) -> list[Message]:
+    """Messages after `after_seq`, in order; customers never see internal entries."""
+    get(session=session, conversation_id=conversation_id)
+    statement = select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
+    if not include_internal:
+        statement = statement.where(col(Message.internal).is_(False))
+    return list(session.exec(statement.order_by(col(Message.seq))))
+
+
+def next_unhandled(*, session: Session, conversation_id: uuid.UUID) -> Message | None:
+    statement = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id, col(Message.handled_at).is_(None))
+        .order_by(col(Message.seq))
+    )
+    return session.exec(statement).first()
+
+
+def mark_handled(*, session: Session, message_id: int) -> None:
+    message = session.get(Message, message_id)
+    if message is None:
+        raise InvalidMessage(f"message {message_id} does not exist")
+    message.handled_at = utcnow()
+    session.add(message)
+
+
+def with_unhandled_messages(*, session: Session) -> list[uuid.UUID]:
+    """Conversations with customer messages stored but not yet handled, as after a crash."""
+    statement = select(Message.conversation_id).where(col(Message.handled_at).is_(None)).distinct()
+    return list(session.exec(statement))
+
+
+def owned_by(*, session: Session, agent_id: int) -> list[Conversation]:
+    statement = select(Conversation).where(Conversation.owner == Owner.agent, Conversation.agent_id == agent_id)
+    return list(session.exec(statement.order_by(col(Conversation.updated_at))))

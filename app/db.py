@@ -1,0 +1,91 @@
+"""The database engine, sessions, and the migrations that shape the schema."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+# Every table registered before any session flushes: foreign keys are resolved by table name, so a
+# process that touches only some models (a worker, a CLI) still needs the others known.
+import app.tables  # noqa: F401
+
+T = TypeVar("T")
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+SessionFactory = Callable[[], Session]
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine; SQLite gets the settings that make it safe for a threaded server."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Manage transactions ourselves so each one can start with BEGIN IMMEDIATE below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A deferred transaction that reads then writes fails with SQLITE_BUSY when another writer got
+        # in between; taking the write lock up front makes read-check-write sequences safe.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def session_factory(engine: Engine) -> SessionFactory:
+    def open_session() -> Session:
+        return Session(engine, expire_on_commit=False)
+
+    return open_session
+
+
+@contextmanager
+def unit_of_work(open_session: SessionFactory) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back when it raises."""
+    with open_session() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+async def run_in_session(open_session: SessionFactory, work: Callable[[Session], T]) -> T:
+    """Run blocking database work off the event loop, in one unit of work."""
+
+    def run() -> T:
+        with unit_of_work(open_session) as session:
+            return work(session)
+
+    return await anyio.to_thread.run_sync(run)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(url: str) -> None:
+    """Bring the schema to the newest migration."""
+    command.upgrade(alembic_config(url), "head")

@@ -1,0 +1,129 @@
+"""What the bot answered from which article, whether it helped, and what it could not answer."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, case
+from sqlmodel import Session, col, func, select
+
+from app.conversations.models import Message
+from app.errors import InvalidInput, NotFound
+from app.kb.models import AnswerRecord, UnansweredQuestion
+from app.privacy.masking import mask
+from app.timestamps import utcnow
+
+# Handoff reasons that mean the knowledge base had no answer, as opposed to the customer asking for
+# a person or the bot being unreachable.
+NO_ANSWER_REASONS = frozenset({"no_answer", "low_confidence"})
+
+
+@dataclass(frozen=True)
+class ArticleStats:
+    answered: int
+    # Answers after which the conversation went on without a person.
+    resolved_by_bot: int
+    helpful: int
+    not_helpful: int
+
+
+def record_answer(*, session: Session, message: Message, slug: str, version: int, score: float) -> AnswerRecord:
+    assert message.id is not None
+    answer = AnswerRecord(
+        conversation_id=message.conversation_id, message_id=message.id, slug=slug, version=version, score=score
+    )
+    session.add(answer)
+    return answer
+
+
+def record_unanswered(
+    *,
+    session: Session,
+    conversation_id: uuid.UUID | None,
+    question: str,
+    reason: str,
+    best_slug: str | None,
+    best_score: float | None,
+) -> UnansweredQuestion:
+    """Keep the question for the knowledge managers, with personal data masked first."""
+    masked = mask(question)
+    unanswered = UnansweredQuestion(
+        conversation_id=conversation_id,
+        text=masked.text[:2000],
+        masked=list(masked.found),
+        reason=reason,
+        best_slug=best_slug,
+        best_score=best_score,
+    )
+    session.add(unanswered)
+    return unanswered
+
+
+def give_feedback(*, session: Session, conversation_id: uuid.UUID, message_id: int, helpful: bool) -> AnswerRecord:
+    """The customer says whether an answer helped; saying it again replaces the first word."""
+    answer = session.exec(
+        select(AnswerRecord).where(
+            AnswerRecord.message_id == message_id, AnswerRecord.conversation_id == conversation_id
+        )
+    ).first()
+    if answer is None:
+        raise NotFound(f"message {message_id} is not an answer from the knowledge base in this conversation")
+    answer.helpful = helpful
+    answer.feedback_at = utcnow()
+    session.add(answer)
+    return answer
+
+
+def note_handoff(*, session: Session, conversation_id: uuid.UUID) -> None:
+    """A person took over: the bot's earlier answers in this conversation did not settle it."""
+    answers = session.exec(
+        select(AnswerRecord).where(
+            AnswerRecord.conversation_id == conversation_id, col(AnswerRecord.handed_off).is_(False)
+        )
+    )
+    for answer in answers:
+        answer.handed_off = True
+        session.add(answer)
+
+
+def stats(*, session: Session, slugs: Sequence[str] | None = None) -> dict[str, ArticleStats]:
+    """Per article: answers given, how many ended without a person, and what customers said."""
+
+    def counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((condition, 1), else_=0))
+
+    statement = sa.select(
+        col(AnswerRecord.slug),
+        func.count(),
+        counted(col(AnswerRecord.handed_off).is_(False)),
+        counted(col(AnswerRecord.helpful).is_(True)),
+        counted(col(AnswerRecord.helpful).is_(False)),
+    ).group_by(col(AnswerRecord.slug))
+    if slugs is not None:
+        statement = statement.where(col(AnswerRecord.slug).in_(slugs))
+    return {
+        slug: ArticleStats(int(n), int(bot or 0), int(yes or 0), int(no or 0))
+        for slug, n, bot, yes, no in session.execute(statement)
+    }
+
+
+def open_unanswered(*, session: Session, limit: int = 5000) -> list[UnansweredQuestion]:
+    statement = select(UnansweredQuestion).where(col(UnansweredQuestion.resolved_at).is_(None))
+    return list(session.exec(statement.order_by(col(UnansweredQuestion.id).desc()).limit(limit)))
+
+
+def resolve_unanswered(*, session: Session, question_ids: Sequence[int], slug: str) -> list[UnansweredQuestion]:
+    """Mark questions as taken care of by an article; returns them, in the order asked."""
+    found = {
+        q.id: q for q in session.exec(select(UnansweredQuestion).where(col(UnansweredQuestion.id).in_(question_ids)))
+    }
+    missing = [i for i in question_ids if i not in found]
+    if missing:
+        raise InvalidInput(f"unanswered questions {missing} do not exist", field="question_ids")
+    now = utcnow()
+    for question in found.values():
+        question.resolved_at = now
+        question.resolved_slug = slug
+        session.add(question)
+    return [found[i] for i in question_ids]

@@ -1,0 +1,114 @@
+"""The FastAPI application: wiring settings, storage, the knowledge index, Rasa and the websockets."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import httpx
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.agents.socket import router as agent_socket_router
+from app.assignment.flows import AssignmentFlows
+from app.assignment.router import router as routing_router
+from app.assistant.rasa_client import RasaClient
+from app.channels.webchat.router import router as webchat_router
+from app.conversations.flows import ConversationFlows
+from app.db import make_engine, session_factory
+from app.errors import install_error_handlers
+from app.health import router as health_router
+from app.kb.live import LiveIndex
+from app.kb.manage import router as kb_manage_router
+from app.kb.router import router as kb_router
+from app.logs import configure_logging
+from app.realtime.hub import Hub
+from app.services import Services
+from app.settings import Settings, get_settings
+from app.web.router import STATIC_DIR
+from app.web.router import router as pages_router
+from knowledge import Embedder, OnnxEmbedder, onnx
+
+log = logging.getLogger(__name__)
+
+
+async def start_services(settings: Settings, embedder: Embedder | None) -> Services:
+    engine = make_engine(settings.database_url)
+    open_session = session_factory(engine)
+    hub = Hub()
+    http = httpx.AsyncClient()
+    if embedder is None:
+        model = await asyncio.to_thread(onnx.prepared, settings.embedding_model_dir)
+        embedder = await asyncio.to_thread(OnnxEmbedder, model)
+    knowledge = LiveIndex(embedder, settings.var_dir / "knowledge-index")
+    await knowledge.start(open_session)
+    assignment = AssignmentFlows(
+        open_session=open_session,
+        hub=hub,
+        policy=settings.routing_policy,
+        sla=timedelta(seconds=settings.sla_seconds),
+    )
+    conversation_flows = ConversationFlows(
+        open_session=open_session,
+        bot=RasaClient(http, settings.rasa_url, settings.rasa_timeout_seconds),
+        hub=hub,
+        assignment=assignment,
+    )
+    return Services(
+        settings=settings,
+        engine=engine,
+        open_session=open_session,
+        http=http,
+        hub=hub,
+        knowledge=knowledge,
+        assignment=assignment,
+        conversations=conversation_flows,
+    )
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    services = await start_services(settings, app.state.embedder)
+    app.state.services = services
+    recovered = await services.conversations.recover()
+    log.info("event=started unhandled_conversations=%d", recovered)
+    services.assignment.writer.start()
+    background = [
+        asyncio.create_task(services.assignment.tick_forever()),
+        asyncio.create_task(services.knowledge.follow(services.open_session)),
+    ]
+    try:
+        yield
+    finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        await services.conversations.stop()
+        await services.assignment.writer.stop()
+        await services.http.aclose()
+        services.engine.dispose()
+
+
+def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
+    """The service; `embedder` lets several apps in one process (the tests) share one loaded model."""
+    settings = settings or get_settings()
+    configure_logging()
+    app = FastAPI(title="Carebridge", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.embedder = embedder
+    install_error_handlers(app)
+    routers = (
+        health_router,
+        webchat_router,
+        kb_router,
+        kb_manage_router,
+        agent_socket_router,
+        routing_router,
+        pages_router,
+    )
+    for router in routers:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

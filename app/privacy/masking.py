@@ -1,0 +1,86 @@
+"""Finding personal data in what customers write, and masking it before it is stored where it does
+not belong: the unanswered-questions list, logs, the knowledge index, public replies.
+
+Masks keep the kind of data ("[card]", "[email]") so a knowledge manager still reads what was asked.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
+# 13 to 19 digits, optionally grouped by spaces or dashes: a payment card if the Luhn check passes.
+CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+PHONE = re.compile(r"(?<![\w/])(?:\+|00)?\d(?:[ ().-]?\d){7,14}(?!\w)")
+ORDER = re.compile(
+    r"(?i)\b(?:order|account|acct|customer|invoice|ref(?:erence)?)\s*(?:no\.?|number|nr\.?|#)?\s*[:#]?\s*([A-Z0-9-]{5,})\b"
+)
+# Any other long run of digits is an identifier of some kind (tracking, account, membership).
+LONG_NUMBER = re.compile(r"\b\d{8,}\b")
+STREET = re.compile(
+    r"(?i)\b\d{1,5}[a-z]?\s+(?:[A-Z][a-z]+\s){0,3}(?:street|st\.|road|rd\.|avenue|ave\.|lane|ln\.|drive|dr\.|"
+    r"boulevard|blvd\.|way|straat|strasse|straße|weg|laan)\b"
+)
+
+
+@dataclass(frozen=True)
+class Masked:
+    text: str
+    # The kinds of personal data found ("card", "email", ...), one entry per occurrence.
+    found: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.found)
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _cards(match: re.Match[str]) -> str | None:
+    digits = re.sub(r"\D", "", match.group(0))
+    return "[card]" if 13 <= len(digits) <= 19 and luhn_valid(digits) else None
+
+
+def _orders(match: re.Match[str]) -> str | None:
+    # Keep the word ("order"), mask the number, and only when it has a digit (not "order status").
+    if not any(c.isdigit() for c in match.group(1)):
+        return None
+    start, end = match.span(1)
+    whole_start = match.start(0)
+    return match.group(0)[: start - whole_start] + "[number]" + match.group(0)[end - whole_start :]
+
+
+RULES: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str | None]], ...] = (
+    ("email", EMAIL, lambda m: "[email]"),
+    ("iban", IBAN, lambda m: "[iban]"),
+    ("card", CARD, _cards),
+    ("order number", ORDER, _orders),
+    ("phone", PHONE, lambda m: "[phone]"),
+    ("number", LONG_NUMBER, lambda m: "[number]"),
+    ("address", STREET, lambda m: "[address]"),
+)
+
+
+def mask(text: str) -> Masked:
+    """The text with every piece of personal data replaced by its kind."""
+    found: list[str] = []
+    for kind, pattern, replace in RULES:
+
+        def substitute(match: re.Match[str], kind: str = kind, replace: Callable[..., str | None] = replace) -> str:
+            replacement = replace(match)
+            if replacement is None:
+                return match.group(0)
+            found.append(kind)
+            return replacement
+
+        text = pattern.sub(substitute, text)
+    return Masked(text=text, found=tuple(found))

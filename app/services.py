@@ -1,0 +1,25 @@
+"""The long-lived objects of one service process, created once at start-up and shared by requests."""
+
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import Engine
+
+from app.assignment.flows import AssignmentFlows
+from app.conversations.flows import ConversationFlows
+from app.db import SessionFactory
+from app.kb.live import LiveIndex
+from app.realtime.hub import Hub
+from app.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    open_session: SessionFactory
+    http: httpx.AsyncClient
+    hub: Hub
+    knowledge: LiveIndex
+    assignment: AssignmentFlows
+    conversations: ConversationFlows

@@ -1,0 +1,100 @@
+"""Every setting of the service, read from `CAREBRIDGE_*` environment variables (and `.env`)."""
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from routing import Policy
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_AGENT_TOKEN = "demo-agent-token"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAREBRIDGE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    var_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+
+    rasa_url: str = ""
+    rasa_port: int = 5005
+    action_port: int = 5055
+    rasa_timeout_seconds: float = 10.0
+    rasa_venv: Path = PROJECT_ROOT / ".venv-rasa"
+    bot_dir: Path = PROJECT_ROOT / "bot"
+    rasa_model_dir: Path = Field(default=PROJECT_ROOT / "var" / "rasa-models")
+    # The embedding model exported to ONNX (see knowledge/onnx.py); shared like the Rasa models.
+    embedding_model_dir: Path = Field(default=PROJECT_ROOT / "var" / "models")
+
+    # The confidence (see knowledge/index.py) the best article needs before the bot answers with it;
+    # chosen with `carebridge bench kb-quality` for 95 percent precision.
+    kb_answer_threshold: float = 0.88
+
+    # Routing; docs/routing.md explains each.
+    offer_timeout_seconds: float = 30.0
+    ring_timeout_seconds: float = 60.0
+    ageing_seconds: float = 120.0
+    level_drop: int = 2
+    fallback_team: str = "overflow"
+    max_wait_seconds: float = 600.0
+    heartbeat_timeout_seconds: float = 45.0
+    grace_seconds: float = 60.0
+    sla_seconds: float = 300.0
+
+    demo_agent_token: str = DEMO_AGENT_TOKEN
+    # Public evaluation data sets (BANKING77, CLINC150) for the quality benchmarks; never committed.
+    evaluation_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
+
+    @model_validator(mode="after")
+    def _derive_and_refuse_demo_secrets(self) -> Self:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'carebridge.db'}"
+        if not self.rasa_url:
+            self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
+        if self.environment == "production" and self.demo_agent_token == DEMO_AGENT_TOKEN:
+            raise ValueError("CAREBRIDGE_DEMO_AGENT_TOKEN is the public demo value; set a secret one in production")
+        return self
+
+    @property
+    def routing_policy(self) -> Policy:
+        return Policy(
+            offer_timeout=timedelta(seconds=self.offer_timeout_seconds),
+            ring_timeout=timedelta(seconds=self.ring_timeout_seconds),
+            ageing=timedelta(seconds=self.ageing_seconds),
+            level_drop=self.level_drop,
+            fallback_team=self.fallback_team,
+            max_wait=timedelta(seconds=self.max_wait_seconds),
+            heartbeat_timeout=timedelta(seconds=self.heartbeat_timeout_seconds),
+            grace=timedelta(seconds=self.grace_seconds),
+        )
+
+    @property
+    def public_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+    @property
+    def rasa_tracker_url(self) -> str:
+        """Rasa's tracker store: a SQLite file beside ours, or a `<db>_rasa` database on our server."""
+        if self.is_sqlite:
+            return f"sqlite:///{self.var_dir / 'rasa-tracker.db'}"
+        url = make_url(self.database_url)
+        # Rasa's environment has psycopg2, the default PostgreSQL driver of its SQLAlchemy.
+        return url.set(drivername="postgresql", database=f"{url.database}_rasa").render_as_string(hide_password=False)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

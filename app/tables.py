@@ -1,0 +1,29 @@
+"""Every table of the service, imported in one place so migrations see the whole schema."""
+
+from sqlmodel import SQLModel
+
+from app.agents.models import Agent
+from app.assignment.models import Alert, Offer, RoutingDecision, WorkItem
+from app.conversations.models import Conversation, Message
+from app.customers.models import ChannelIdentity, Customer
+from app.kb.models import AnswerRecord, ArticleRecord, ArticleVersion, KnowledgeState, UnansweredQuestion
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Agent",
+    "Alert",
+    "AnswerRecord",
+    "ArticleRecord",
+    "ArticleVersion",
+    "ChannelIdentity",
+    "Conversation",
+    "Customer",
+    "KnowledgeState",
+    "Message",
+    "Offer",
+    "RoutingDecision",
+    "UnansweredQuestion",
+    "WorkItem",
+    "metadata",
+]

@@ -1,0 +1,337 @@
+// The agent console: one websocket carries offers and messages in, and commands out. Every command
+// has an id; the server answers each with an ack or an error. A "welcome" snapshot after each
+// (re)connection replaces the whole state, so a dropped connection never leaves the page stale.
+
+import { bubble } from "/static/bubble.js";
+
+const TOKEN_KEY = "carebridge.agentToken";
+const WHO = { customer: "Customer", bot: "Bot", agent: "You", system: "" };
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  agent: null,
+  alerts: [],
+  offers: new Map(), // offer id -> offer event
+  conversations: new Map(), // conversation id -> { conversation, history: Map(seq -> message), unread }
+  selected: null,
+};
+let socket = null;
+let nextCommand = 1;
+const waiting = new Map(); // command id -> callback(answer)
+let retryDelay = 500;
+
+function command(type, fields, onAnswer) {
+  const id = String(nextCommand++);
+  if (onAnswer) waiting.set(id, onAnswer);
+  socket.send(JSON.stringify({ id, type, ...fields }));
+}
+
+function showError(text) {
+  $("detail-error").textContent = text;
+}
+
+function keep(view) {
+  const existing = state.conversations.get(view.conversation.id);
+  const history = existing ? existing.history : new Map();
+  for (const message of view.history) history.set(message.seq, message);
+  state.conversations.set(view.conversation.id, {
+    conversation: view.conversation,
+    history,
+    unread: existing ? existing.unread : 0,
+  });
+}
+
+function handle(event) {
+  switch (event.type) {
+    case "welcome":
+      state.agent = event.agent;
+      $("presence").hidden = false;
+      $("presence").value = "online";
+      $("alerts-panel").hidden = event.agent.role !== "supervisor";
+      state.offers = new Map(event.offers.map((offer) => [offer.offer.id, offer]));
+      state.conversations = new Map();
+      event.conversations.forEach(keep);
+      if (!state.conversations.has(state.selected)) state.selected = null;
+      $("status").textContent = `${event.agent.name} · Online`;
+      break;
+    case "offer":
+      state.offers.set(event.offer.id, event);
+      break;
+    case "offer_withdrawn":
+      state.offers.delete(event.offer_id);
+      break;
+    case "presence":
+      $("presence").value = event.presence;
+      $("status").textContent = `${state.agent.name} · ${event.presence === "away" ? "Away" : "Online"}`;
+      break;
+    case "alert":
+      state.alerts.unshift(event.alert);
+      break;
+    case "message": {
+      const entry = state.conversations.get(event.conversation_id);
+      if (!entry) break;
+      entry.history.set(event.message.seq, event.message);
+      if (event.message.payload?.event === "resolved") entry.conversation.status = "resolved";
+      if (event.conversation_id !== state.selected && event.message.author === "customer") entry.unread += 1;
+      break;
+    }
+    case "ack":
+    case "error": {
+      const callback = waiting.get(event.id);
+      waiting.delete(event.id);
+      if (callback) callback(event);
+      else if (event.type === "error") showError(event.detail);
+      break;
+    }
+  }
+  draw();
+}
+
+function formatWait(iso) {
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
+}
+
+function lastCustomerText(history) {
+  const messages = [...history.values()].filter((m) => m.author === "customer");
+  return messages.length ? messages[messages.length - 1].text : "";
+}
+
+function drawOffers() {
+  const list = $("offers");
+  list.replaceChildren();
+  for (const offer of state.offers.values()) {
+    const item = document.createElement("li");
+    item.dataset.offerId = offer.offer.id;
+    const left = Math.max(0, Math.round((Date.parse(offer.offer.expires_at) - Date.now()) / 1000));
+    item.innerHTML = `<div class="meta">${offer.conversation.channel} · <span class="left">${left}s left</span></div>`;
+    const quote = document.createElement("p");
+    quote.className = "quote";
+    quote.textContent = lastCustomerText(offer.history);
+    const actions = document.createElement("div");
+    actions.className = "actions";
+    const accept = document.createElement("button");
+    accept.textContent = "Accept";
+    accept.dataset.testid = "offer-accept";
+    accept.onclick = () =>
+      command("accept", { offer_id: offer.offer.id }, (answer) => {
+        if (answer.type === "error") return showError(answer.detail);
+        state.offers.delete(offer.offer.id);
+        keep(answer.result);
+        state.selected = answer.result.conversation.id;
+        draw();
+        $("reply").focus();
+      });
+    const decline = document.createElement("button");
+    decline.textContent = "Decline";
+    decline.className = "secondary";
+    decline.dataset.testid = "offer-decline";
+    decline.onclick = () => command("decline", { offer_id: offer.offer.id }, () => {
+      state.offers.delete(offer.offer.id);
+      draw();
+    });
+    actions.append(accept, decline);
+    item.append(quote, actions);
+    list.append(item);
+  }
+  $("offer-count").textContent = state.offers.size;
+  document.title = state.offers.size ? `(${state.offers.size}) Carebridge · Agent console` : "Carebridge · Agent console";
+}
+
+function drawConversations() {
+  const list = $("conversations");
+  list.replaceChildren();
+  for (const [id, entry] of state.conversations) {
+    const item = document.createElement("li");
+    item.classList.toggle("selected", id === state.selected);
+    const open = document.createElement("button");
+    open.className = "open";
+    open.dataset.testid = "conversation-open";
+    const status = entry.conversation.status === "resolved" ? "resolved" : `opened ${formatWait(entry.conversation.created_at)} ago`;
+    open.innerHTML = `<div class="meta">${entry.conversation.channel} · ${status}</div>`;
+    if (entry.unread) open.innerHTML += `<span class="unread">${entry.unread}</span>`;
+    const quote = document.createElement("p");
+    quote.className = "quote";
+    quote.textContent = lastCustomerText(entry.history);
+    open.append(quote);
+    open.onclick = () => {
+      state.selected = id;
+      entry.unread = 0;
+      draw();
+      $("reply").focus();
+    };
+    item.append(open);
+    list.append(item);
+  }
+}
+
+function drawPacket(history) {
+  const box = $("packet");
+  const handoff = [...history.values()].filter((m) => m.payload?.event === "handoff").pop();
+  if (!handoff) {
+    box.textContent = "No handoff packet: this conversation came straight to a person.";
+    return;
+  }
+  const packet = handoff.payload.packet;
+  const intent = packet.intent?.name ? `${packet.intent.name} (${Math.round((packet.intent.confidence || 0) * 100)}%)` : "–";
+  const articles = (packet.articles || []).map((a) => `${a.title || a.slug} (${a.score})`).join(", ") || "none";
+  const rows = [
+    ["Why", (packet.reason || "unknown").replaceAll("_", " ")],
+    ["Intent", intent],
+    ["Articles tried", articles],
+    ["Skills", (packet.skills || []).join(", ") || "any"],
+    ["Channel", packet.channel || "–"],
+  ];
+  box.innerHTML = "<strong>Handoff from the bot</strong>";
+  const dl = document.createElement("dl");
+  for (const [term, value] of rows) {
+    const dt = document.createElement("dt");
+    dt.textContent = term;
+    const dd = document.createElement("dd");
+    dd.textContent = value;
+    dl.append(dt, dd);
+  }
+  box.append(dl);
+}
+
+function drawHistory(entry) {
+  const list = $("history");
+  list.replaceChildren();
+  const ordered = [...entry.history.values()].sort((a, b) => a.seq - b.seq);
+  for (const message of ordered) {
+    const item = bubble(message, WHO[message.author]);
+    const source = message.payload?.answer;
+    if (source?.article) {
+      const note = document.createElement("span");
+      note.className = "source";
+      note.textContent = `From article “${source.article.title}” (score ${source.score})`;
+      item.append(note);
+    }
+    list.append(item);
+  }
+  list.lastElementChild?.scrollIntoView({ block: "end" });
+}
+
+function drawAlerts() {
+  const list = $("alerts");
+  list.replaceChildren();
+  for (const alert of state.alerts.slice(0, 20)) {
+    const item = document.createElement("li");
+    item.className = "alert";
+    item.textContent = alert.message;
+    list.append(item);
+  }
+}
+
+function draw() {
+  drawOffers();
+  drawConversations();
+  drawAlerts();
+  const entry = state.conversations.get(state.selected);
+  $("placeholder").hidden = Boolean(entry);
+  $("detail").hidden = !entry;
+  if (!entry) return;
+  drawPacket(entry.history);
+  drawHistory(entry);
+  const open = entry.conversation.status !== "resolved" && entry.conversation.owner === "agent";
+  for (const control of ["reply", "resolve", "transfer-to", "transfer-note"]) $(control).disabled = !open;
+}
+
+function connect(token) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}/ws/agent`);
+  socket.onopen = () => socket.send(JSON.stringify({ type: "hello", token }));
+  // Any frame is a heartbeat: the router counts an agent who stops sending as gone.
+  const beat = setInterval(() => socket.readyState === WebSocket.OPEN && socket.send('{"type":"ping"}'), 15000);
+  socket.addEventListener("close", () => clearInterval(beat));
+  socket.onmessage = (frame) => {
+    const event = JSON.parse(frame.data);
+    if (event.type === "welcome") {
+      $("login").hidden = true;
+      $("workspace").hidden = false;
+      retryDelay = 500;
+    }
+    handle(event);
+  };
+  socket.onclose = (closed) => {
+    if (closed.code === 4401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      $("login").hidden = false;
+      $("workspace").hidden = true;
+      $("login-error").textContent = closed.reason || "That token was not accepted.";
+      $("status").textContent = "Signed out";
+      return;
+    }
+    $("status").textContent = "Reconnecting…";
+    setTimeout(() => connect(token), retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 10000);
+  };
+}
+
+$("login-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const token = $("token").value.trim();
+  if (!token) return;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  $("login-error").textContent = "";
+  connect(token);
+});
+
+$("reply-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("reply").value.trim();
+  if (!text || !state.selected) return;
+  $("reply").value = "";
+  command("send", { conversation_id: state.selected, text, client_message_id: crypto.randomUUID() }, (answer) => {
+    if (answer.type === "error") {
+      showError(answer.detail);
+      $("reply").value = text;
+    } else {
+      showError("");
+    }
+  });
+});
+
+$("presence").addEventListener("change", () => {
+  const status = $("presence").value;
+  command("set_status", { status }, (answer) => {
+    if (answer.type === "error") return showError(answer.detail);
+    $("status").textContent = `${state.agent.name} · ${status === "away" ? "Away" : "Online"}`;
+  });
+});
+
+$("transfer-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const to = $("transfer-to").value.trim();
+  if (!to || !state.selected) return;
+  const target = /^\d+$/.test(to) ? { to_agent_id: Number(to) } : { to_team: to };
+  const conversationId = state.selected;
+  command("transfer", { conversation_id: conversationId, note: $("transfer-note").value, ...target }, (answer) => {
+    if (answer.type === "error") return showError(answer.detail);
+    state.conversations.delete(conversationId);
+    state.selected = null;
+    $("transfer-to").value = "";
+    $("transfer-note").value = "";
+    draw();
+  });
+});
+
+$("resolve").addEventListener("click", () => {
+  if (!state.selected) return;
+  command("resolve", { conversation_id: state.selected }, (answer) => {
+    if (answer.type === "error") showError(answer.detail);
+  });
+});
+
+setInterval(() => {
+  for (const item of document.querySelectorAll("#offers li")) {
+    const offer = state.offers.get(Number(item.dataset.offerId));
+    if (!offer) continue;
+    const left = Math.max(0, Math.round((Date.parse(offer.offer.expires_at) - Date.now()) / 1000));
+    item.querySelector(".left").textContent = `${left}s left`;
+  }
+}, 1000);
+
+const saved = sessionStorage.getItem(TOKEN_KEY);
+if (saved) connect(saved);
+else $("token").focus();

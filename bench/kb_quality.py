@@ -1,0 +1,153 @@
+"""`carebridge bench kb-quality`: how right the knowledge base's answers are on public data.
+
+BANKING77: one article per intent, built from 10, 30 and all of the example questions per intent,
+evaluated on a fifth of each intent's examples held out from `train.csv`; CLINC150's `oos_val`
+questions are the out-of-scope ones (the right behaviour is not to answer them). The same is done
+with CLINC150's own intents (train for the articles, val for the questions). The baseline, measured
+in the same run, is the plain nearest-neighbour lookup: the article of the single most similar
+example, with the threshold that would have given 95 percent precision in hindsight.
+"""
+
+import csv
+import json
+import random
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.settings import get_settings
+from bench.report import Measure, Report
+from knowledge import Article, KnowledgeIndex, OnnxEmbedder, onnx
+from knowledge.evaluation import Outcome, at
+
+HELD_OUT = 0.2
+SIZES: tuple[int | None, ...] = (10, 30, None)
+TARGET_PRECISION = 0.95
+TOP1_TARGETS = {10: 0.85, 30: 0.90, None: 0.93}
+
+
+class DataMissing(SystemExit):
+    pass
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    examples: dict[str, list[str]]
+    in_scope: list[tuple[str, str]]
+    out_of_scope: list[str]
+
+
+def banking77(data: Path, oos: list[str], seed: int = 13) -> Dataset:
+    rows = list(csv.DictReader((data / "banking77" / "train.csv").open(encoding="utf-8")))
+    by_intent: defaultdict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        by_intent[row["category"]].append(row["text"])
+    rng = random.Random(seed)
+    examples, held_out = {}, []
+    for intent, texts in sorted(by_intent.items()):
+        texts = texts[:]
+        rng.shuffle(texts)
+        cut = max(10, int(len(texts) * HELD_OUT))
+        held_out += [(text, intent) for text in texts[:cut]]
+        examples[intent] = texts[cut:]
+    return Dataset("BANKING77", examples, held_out, oos)
+
+
+def clinc150(data: Path) -> Dataset:
+    splits = json.loads((data / "clinc150" / "train_val.json").read_text(encoding="utf-8"))
+    examples: defaultdict[str, list[str]] = defaultdict(list)
+    for text, intent in splits["train"]:
+        examples[intent].append(text)
+    return Dataset("CLINC150", dict(examples), [(t, i) for t, i in splits["val"]], [t for t, _ in splits["oos_val"]])
+
+
+def slug_of(intent: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", intent.lower()).strip("-")
+
+
+def articles(dataset: Dataset, per_intent: int | None, seed: int = 0) -> list[Article]:
+    rng = random.Random(seed)
+    built = []
+    for intent, texts in sorted(dataset.examples.items()):
+        chosen = texts if per_intent is None else rng.sample(texts, min(per_intent, len(texts)))
+        slug = slug_of(intent)
+        built.append(Article(slug=slug, title=intent.replace("_", " "), questions=tuple(chosen), answer=intent))
+    return built
+
+
+def plain_coverage(scores: np.ndarray, right: np.ndarray, in_scope: np.ndarray) -> tuple[float, float, float]:
+    """The plain lookup's best coverage at 95 percent precision in hindsight: (coverage, oos answered, threshold)."""
+    best = (0.0, 0.0, 1.0)
+    for threshold in np.unique(scores):
+        answered = scores >= threshold
+        if answered.sum() and (right & answered).sum() / answered.sum() >= TARGET_PRECISION:
+            coverage = (answered & in_scope).sum() / in_scope.sum()
+            if coverage > best[0]:
+                best = (float(coverage), float((answered & ~in_scope).sum() / (~in_scope).sum()), float(threshold))
+    return best
+
+
+def measure(dataset: Dataset, embedder: OnnxEmbedder, threshold: float, report: Report) -> None:
+    questions = [text for text, _ in dataset.in_scope] + dataset.out_of_scope
+    expected = [slug_of(intent) for _, intent in dataset.in_scope] + [None] * len(dataset.out_of_scope)
+    vectors = embedder.encode(questions)
+    in_scope = np.array([e is not None for e in expected])
+    for size in SIZES:
+        label = f"{dataset.name}, {size or 'all'} per intent"
+        built = articles(dataset, size)
+        index = KnowledgeIndex(embedder, built)
+        found = index.search_vectors(vectors, limit=10)
+        ours = [Outcome(e, f[0].article.slug, f[0].confidence) for e, f in zip(expected, found, strict=True)]
+        # The baseline's answer: the article of the single most similar example question.
+        nearest = [max(matches, key=lambda m: m.similarity) for matches in found]
+        plain = [m.article.slug for m in nearest]
+        plain_best = np.array([m.similarity for m in nearest])
+        top1_ours = float(np.mean([o.best == o.expected for o in ours if o.expected is not None]))
+        top1_plain = float(np.mean([p == e for p, e in zip(plain, expected, strict=True) if e is not None]))
+        right_plain = np.array([p == e for p, e in zip(plain, expected, strict=True)])
+        coverage_plain, oos_plain, _ = plain_coverage(plain_best, right_plain, in_scope)
+        chosen = at(threshold, ours)
+        report.measures += [
+            Measure(f"{label}: top-1 accuracy", "%", top1_ours * 100, top1_plain * 100, "higher"),
+            Measure(f"{label}: answer precision", "%", chosen.precision * 100, TARGET_PRECISION * 100, "higher"),
+            Measure(f"{label}: questions answered", "%", chosen.coverage * 100, coverage_plain * 100, "higher"),
+            Measure(f"{label}: out-of-scope answered", "%", chosen.out_of_scope_answered * 100, oos_plain * 100),
+        ]
+        if dataset.name == "BANKING77":
+            verdicts = [
+                ("top-1", top1_ours > TOP1_TARGETS[size]),
+                ("precision >= 95%", chosen.precision >= TARGET_PRECISION),
+                ("answered >= 80%", chosen.coverage >= 0.80),
+                ("out-of-scope <= 2%", chosen.out_of_scope_answered <= 0.02),
+            ]
+            report.notes.append(
+                f"{label}: "
+                + ", ".join(f"{name} {'met' if ok else 'NOT met'}" for name, ok in verdicts)
+                + f" (top-1 target above {TOP1_TARGETS[size]:.0%})"
+            )
+
+
+def run() -> Report:
+    settings = get_settings()
+    data = settings.evaluation_data_dir
+    if not (data / "banking77" / "train.csv").exists():
+        raise DataMissing(f"kb-quality needs the public data sets in {data} (see its README); they are not here")
+    threshold = settings.kb_answer_threshold
+    report = Report(
+        subject="kb-quality",
+        description=f"answers at the default threshold {threshold} (confidence); baseline: plain nearest neighbour",
+        baseline_name="plain lookup / target",
+    )
+    embedder = OnnxEmbedder(onnx.prepared(settings.embedding_model_dir), threads=2)
+    clinc = clinc150(data)
+    for dataset in (banking77(data, clinc.out_of_scope), clinc):
+        measure(dataset, embedder, threshold, report)
+    report.notes.append(
+        "baseline column: for precision the 95% target; for answered and out-of-scope, the plain lookup at the "
+        "threshold that gives it 95% precision in hindsight"
+    )
+    return report

@@ -1,0 +1,47 @@
+"""Personal data is found and masked by kind; ordinary questions pass untouched."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.privacy.masking import luhn_valid, mask
+
+
+@pytest.mark.parametrize(
+    ("text", "masked", "kinds"),
+    [
+        ("my card is 4111 1111 1111 1111", "my card is [card]", ("card",)),
+        ("card 4111-1111-1111-1111 please", "card [card] please", ("card",)),
+        ("write to bob.smith+shop@example.co.uk", "write to [email]", ("email",)),
+        ("call me at +31 20 555 0100 tomorrow", "call me at [phone] tomorrow", ("phone",)),
+        ("order #A12345 never came", "order #[number] never came", ("order number",)),
+        ("refund to NL91 ABNA 0417 1643 00", "refund to [iban]", ("iban",)),
+        ("I live at 221B Baker Street", "I live at [address]", ("address",)),
+        ("tracking 1234567812345678 is stuck", "tracking [number] is stuck", ("number",)),
+    ],
+)
+def test_personal_data_is_masked_by_kind(text: str, masked: str, kinds: tuple[str, ...]) -> None:
+    result = mask(text)
+
+    assert (result.text, result.found) == (masked, kinds)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["how do I return 2 items?", "what is my order status", "is delivery free over 50 EUR?", "opening hours 9-17"],
+)
+def test_ordinary_questions_are_left_alone(text: str) -> None:
+    assert mask(text).text == text
+    assert not mask(text).changed
+
+
+def test_luhn_tells_card_numbers_from_other_long_numbers() -> None:
+    assert luhn_valid("4111111111111111")
+    assert not luhn_valid("4111111111111112")
+
+
+@given(st.from_regex(r"\A4\d{15}\Z", fullmatch=True))
+def test_no_valid_card_number_survives_masking(number: str) -> None:
+    masked = mask(f"pay with {number} now").text
+
+    assert number not in masked

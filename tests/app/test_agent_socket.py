@@ -1,0 +1,217 @@
+"""The agent's websocket with a plain websocket client: authentication, commands, and the offer flow."""
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from app.agents.models import Role
+from app.db import make_engine, session_factory, unit_of_work
+from app.settings import DEMO_AGENT_TOKEN
+from tests.support import factories
+from tests.support.clients import Customer, Socket, agent_socket, is_message, new_customer
+from tests.support.servers import LiveServer
+
+
+@pytest.fixture
+async def agent(live: LiveServer) -> AsyncIterator[Socket]:
+    socket, _welcome = await agent_socket(live.ws_url, DEMO_AGENT_TOKEN)
+    yield socket
+    await socket.close()
+
+
+async def handed_off(http: httpx.AsyncClient) -> Customer:
+    """A customer whose first message was handed to a person (no Rasa runs in these tests)."""
+    customer = await new_customer(http)
+    response = await customer.say("My order 12345 never arrived")
+    assert response.status_code == 201
+    return customer
+
+
+@pytest.mark.parametrize(
+    ("hello", "code", "reason"),
+    [
+        (json.dumps({"type": "hello", "token": "stolen"}), 4401, "unknown agent token"),
+        ("{broken", 4400, "hello"),
+        (json.dumps({"type": "accept", "offer_id": 1}), 4400, "hello"),
+    ],
+)
+async def test_a_bad_hello_closes_the_socket_with_a_reason(
+    live: LiveServer, hello: str, code: int, reason: str
+) -> None:
+    async with connect(f"{live.ws_url}/ws/agent") as socket:
+        await socket.send(hello)
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.recv()
+
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, reason in closed.value.rcvd.reason) == (code, True)
+
+
+async def test_welcome_names_the_agent(live: LiveServer) -> None:
+    socket, welcome = await agent_socket(live.ws_url, DEMO_AGENT_TOKEN)
+
+    assert welcome["agent"]["name"] == "Maria"
+    assert welcome["protocol"] == 1
+    assert welcome["conversations"] == [] and welcome["offers"] == []
+    await socket.close()
+
+
+async def test_bad_commands_get_errors_and_the_connection_stays_usable(agent: Socket) -> None:
+    await agent.connection.send("this is not json")
+    not_json = await agent.next_of("error")
+    unknown = await agent.command("dance")
+    missing_field = await agent.command("accept")
+    no_such_offer = await agent.command("accept", offer_id=999)
+
+    assert not_json["id"] is None and "not JSON" in not_json["detail"]
+    assert unknown["type"] == "error" and "dance" in unknown["detail"]
+    assert missing_field["type"] == "error" and "offer_id" in missing_field["detail"]
+    assert no_such_offer["type"] == "error" and "offer 999 is not open for agent" in no_such_offer["detail"]
+
+
+async def test_offer_accept_reply_resolve(live: LiveServer, http: httpx.AsyncClient, agent: Socket) -> None:
+    customer = await handed_off(http)
+    follower = await customer.follow(live.ws_url)
+
+    offer = await agent.next_of("offer")
+    authors = [m["author"] for m in offer["history"]]
+    assert authors == ["customer", "bot", "system"]
+    packet = offer["history"][-1]["payload"]["packet"]
+    assert packet["reason"] == "assistant_unavailable" and offer["history"][-1]["internal"]
+
+    accepted = await agent.command("accept", offer_id=offer["offer"]["id"])
+    assert accepted["type"] == "ack"
+    assert accepted["result"]["conversation"]["owner"] == "agent"
+    await follower.next(is_message("system", "Maria joined"))
+
+    sent = await agent.command("send", conversation_id=customer.conversation_id, text="Hi, Maria here. Let me check.")
+    assert sent["type"] == "ack"
+    delivered = await follower.next(is_message("agent"))
+    assert delivered["message"]["text"] == "Hi, Maria here. Let me check."
+
+    await customer.say("Thank you!")
+    heard = await agent.next(is_message("customer", "Thank you!"))
+    assert heard["conversation_id"] == customer.conversation_id
+
+    resolved = await agent.command("resolve", conversation_id=customer.conversation_id)
+    assert resolved["type"] == "ack"
+    await follower.next(is_message("system", "resolved"))
+    await follower.close()
+
+
+async def test_an_agent_cannot_write_into_a_conversation_they_do_not_own(
+    http: httpx.AsyncClient, agent: Socket
+) -> None:
+    customer = await handed_off(http)
+    await agent.next_of("offer")
+
+    refused = await agent.command("send", conversation_id=customer.conversation_id, text="sneaky")
+    unknown = await agent.command("send", conversation_id=str(uuid.uuid4()), text="hello")
+
+    assert refused["type"] == "error" and "does not own" in refused["detail"]
+    assert unknown["type"] == "error" and "does not exist" in unknown["detail"]
+    assert "sneaky" not in [m["text"] for m in await customer.history()]
+
+
+async def test_a_reconnecting_agent_gets_their_conversations_back_with_history(
+    live: LiveServer, http: httpx.AsyncClient, agent: Socket
+) -> None:
+    customer = await handed_off(http)
+    offer = await agent.next_of("offer")
+    await agent.command("accept", offer_id=offer["offer"]["id"])
+    await agent.close()
+
+    again, welcome = await agent_socket(live.ws_url, DEMO_AGENT_TOKEN)
+
+    (view,) = welcome["conversations"]
+    assert view["conversation"]["id"] == customer.conversation_id
+    assert next(m["text"] for m in view["history"]) == "My order 12345 never arrived"
+    await again.close()
+
+
+async def test_an_offer_left_open_when_the_agent_disconnects_is_offered_again(
+    live: LiveServer, http: httpx.AsyncClient, agent: Socket
+) -> None:
+    await handed_off(http)
+    first = await agent.next_of("offer")
+    await agent.close()
+
+    again, welcome = await agent_socket(live.ws_url, DEMO_AGENT_TOKEN)
+    offers = welcome["offers"] or [await again.next_of("offer")]
+
+    assert offers[0]["offer"]["id"] != first["offer"]["id"]
+    assert offers[0]["offer"]["conversation_id"] == first["offer"]["conversation_id"]
+    await again.close()
+
+
+async def second_agent(live: LiveServer, *, role: Role = Role.agent) -> tuple[int, str]:
+    engine = make_engine(live.app.state.settings.database_url)
+    with unit_of_work(session_factory(engine)) as session:
+        agent, token = factories.agent(session, role=role)
+    engine.dispose()
+    assert agent.id is not None
+    return agent.id, token
+
+
+async def test_a_transfer_reaches_the_other_agent_as_an_offer_with_the_note(
+    live: LiveServer, http: httpx.AsyncClient, agent: Socket
+) -> None:
+    colleague_id, token = await second_agent(live)
+    customer = await handed_off(http)
+    offer = await agent.next_of("offer")
+    await agent.command("accept", offer_id=offer["offer"]["id"])
+    colleague, _ = await agent_socket(live.ws_url, token)
+
+    moved = await agent.command(
+        "transfer", conversation_id=customer.conversation_id, to_agent_id=colleague_id, note="VIP, handle with care"
+    )
+    bad = await agent.command("transfer", conversation_id=customer.conversation_id, to_team="x", to_agent_id=1)
+
+    assert moved["type"] == "ack"
+    assert bad["type"] == "error" and "exactly one of to_agent_id and to_team" in bad["detail"]
+    handed = await colleague.next_of("offer")
+    assert handed["offer"]["conversation_id"] == customer.conversation_id
+    assert handed["history"][-1]["text"].endswith("VIP, handle with care")
+    await colleague.close()
+
+
+async def test_going_away_withdraws_open_offers(http: httpx.AsyncClient, agent: Socket) -> None:
+    await handed_off(http)
+    offer = await agent.next_of("offer")
+
+    away = await agent.command("set_status", status="away")
+
+    assert away == {"type": "ack", "id": away["id"], "result": {"presence": "away"}}
+    withdrawn = await agent.next_of("offer_withdrawn")
+    assert (withdrawn["offer_id"], withdrawn["status"]) == (offer["offer"]["id"], "withdrawn")
+
+
+@pytest.mark.settings(offer_timeout_seconds=1)
+async def test_a_supervisor_is_alerted_when_an_agent_lets_two_offers_run_out(
+    live: LiveServer, http: httpx.AsyncClient, agent: Socket
+) -> None:
+    _, token = await second_agent(live, role=Role.supervisor)
+    supervisor, welcome = await agent_socket(live.ws_url, token)
+    assert welcome["agent"]["role"] == "supervisor"
+    await supervisor.command("set_status", status="away")
+    await handed_off(http)
+
+    await agent.next_of("offer")
+    await agent.next_of("offer")
+    set_away = await agent.next_of("presence")
+    alert = await supervisor.next_of("alert")
+
+    assert set_away["presence"] == "away"
+    assert alert["alert"]["kind"] == "agent_set_away" and "Maria let 2 offers" in alert["alert"]["message"]
+    await supervisor.close()
+
+
+async def test_ping_gets_pong(agent: Socket) -> None:
+    await agent.connection.send('{"type": "ping"}')
+
+    assert await agent.next_of("pong") == {"type": "pong"}

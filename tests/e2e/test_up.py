@@ -1,0 +1,46 @@
+"""`carebridge up` as a person runs it: all three servers answer, and one dying stops the rest."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.cli.background import Stack, running_stack
+
+pytestmark = pytest.mark.slow
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_up_prints_the_urls_and_every_server_answers(stack: Stack) -> None:
+    printed = "".join(stack.output)
+
+    assert f"{stack.http_url}/chat" in printed
+    assert f"{stack.http_url}/agent" in printed
+    assert httpx.get(f"{stack.http_url}/healthz").json()["articles_indexed"] >= 30
+    assert httpx.get(f"{stack.rasa_url}/status").json()["model_file"]
+    assert httpx.get(f"http://127.0.0.1:{stack.action_port}/health").json() == {"status": "ok"}
+
+
+def test_when_one_server_dies_up_names_it_and_stops_the_others(tmp_path: Path) -> None:
+    with running_stack(tmp_path) as own:
+        pids = own.child_pids()
+        os.kill(pids["rasa-actions"], signal.SIGKILL)
+
+        output = own.read_until_exit(timeout=60)
+
+        assert own.process.returncode == 1
+        assert "rasa-actions was killed by signal 9; stopping the others." in output
+        deadline = time.monotonic() + 15
+        while any(alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [name for name, pid in pids.items() if alive(pid)]

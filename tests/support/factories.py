@@ -1,0 +1,43 @@
+"""Small builders for test data, through the same services the application uses."""
+
+import itertools
+
+from sqlmodel import Session
+
+from app.agents import service as agents
+from app.agents.models import Agent, Role
+from app.channels.webchat import service as webchat
+from app.conversations.models import Conversation
+
+_numbers = itertools.count(1)
+
+
+def conversation(session: Session) -> Conversation:
+    created, _token = webchat.start_session(session=session, display_name=None)
+    session.commit()
+    return created
+
+
+def agent(
+    session: Session,
+    *,
+    skills: dict[str, int] | None = None,
+    capacity: dict[str, int] | None = None,
+    teams: list[str] | None = None,
+    token: str | None = None,
+    role: Role = Role.agent,
+) -> tuple[Agent, str]:
+    number = next(_numbers)
+    token = token or f"agent-token-{number}"
+    created = agents.create(
+        session=session,
+        name=f"Agent {number}",
+        email=f"agent{number}@example.test",
+        token=token,
+        skills=skills or {},
+        capacity=capacity or {"webchat": 3},
+        teams=teams or [],
+        role=role,
+    )
+    session.commit()
+    return created, token
