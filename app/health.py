@@ -1,4 +1,4 @@
-"""Liveness for process supervisors and load balancers."""
+"""Liveness for process supervisors and load balancers, and the assistant's state for supervisors."""
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -8,12 +8,33 @@ from app.deps import ServicesDep
 router = APIRouter(tags=["health"])
 
 
+class AssistantHealth(BaseModel):
+    # "open" while Rasa is down: customers get answers from the knowledge base or a person meanwhile.
+    circuit: str
+    failures_in_a_row: int
+    times_opened: int
+    open_seconds: float | None
+
+
 class Health(BaseModel):
     status: str
     articles_indexed: int
+    assistant: AssistantHealth
 
 
 @router.get("/healthz")
 def health(services: ServicesDep) -> Health:
-    """Answers once start-up finished: the database opened and the knowledge index built."""
-    return Health(status="ok", articles_indexed=services.knowledge.size)
+    """Answers once start-up finished (the database opened, the knowledge index built), whether or
+    not Rasa is up: the service keeps customers answered without it."""
+    breaker = services.conversations.bot.breaker
+    open_for = breaker.open_for()
+    return Health(
+        status="ok",
+        articles_indexed=services.knowledge.size,
+        assistant=AssistantHealth(
+            circuit=breaker.state,
+            failures_in_a_row=breaker.failures,
+            times_opened=breaker.times_opened,
+            open_seconds=None if open_for is None else round(open_for, 1),
+        ),
+    )

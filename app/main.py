@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from app.agents.socket import router as agent_socket_router
 from app.assignment.flows import AssignmentFlows
 from app.assignment.router import router as routing_router
+from app.assistant.breaker import CircuitBreaker
 from app.assistant.rasa_client import RasaClient
 from app.channels.webchat.router import router as webchat_router
 from app.conversations.flows import ConversationFlows
@@ -51,7 +52,15 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
     )
     conversation_flows = ConversationFlows(
         open_session=open_session,
-        bot=RasaClient(http, settings.rasa_url, settings.rasa_timeout_seconds),
+        bot=RasaClient(
+            http,
+            settings.rasa_url,
+            settings.rasa_timeout_seconds,
+            action_url=settings.action_url,
+            breaker=CircuitBreaker(failures_to_open=settings.rasa_failures_to_open),
+        ),
+        knowledge=knowledge,
+        direct_answer_threshold=settings.kb_direct_answer_threshold,
         hub=hub,
         assignment=assignment,
     )
@@ -78,6 +87,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     background = [
         asyncio.create_task(services.assignment.tick_forever()),
         asyncio.create_task(services.knowledge.follow(services.open_session)),
+        asyncio.create_task(services.conversations.bot.probe_forever(settings.rasa_probe_seconds)),
     ]
     try:
         yield

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     rasa_port: int = 5005
     action_port: int = 5055
     rasa_timeout_seconds: float = 10.0
+    # The action server, whose health decides with Rasa's whether the bot is back after an outage.
+    action_url: str = ""
+    # Failures in a row before the service stops asking Rasa, and how often it then probes Rasa's health.
+    rasa_failures_to_open: int = 3
+    rasa_probe_seconds: float = 5.0
     rasa_venv: Path = PROJECT_ROOT / ".venv-rasa"
     bot_dir: Path = PROJECT_ROOT / "bot"
     rasa_model_dir: Path = Field(default=PROJECT_ROOT / "var" / "rasa-models")
@@ -38,6 +43,9 @@ class Settings(BaseSettings):
     # The confidence (see knowledge/index.py) the best article needs before the bot answers with it;
     # chosen with `carebridge bench kb-quality` for 95 percent precision.
     kb_answer_threshold: float = 0.88
+    # While the bot is down the service answers from the knowledge base itself, but with no NLU to say
+    # the message is a question at all, it asks for a surer match before it does.
+    kb_direct_answer_threshold: float = 0.95
 
     # Routing; docs/routing.md explains each.
     offer_timeout_seconds: float = 30.0
@@ -60,6 +68,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'carebridge.db'}"
         if not self.rasa_url:
             self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
+        if not self.action_url:
+            self.action_url = f"http://127.0.0.1:{self.action_port}"
         if self.environment == "production" and self.demo_agent_token == DEMO_AGENT_TOKEN:
             raise ValueError("CAREBRIDGE_DEMO_AGENT_TOKEN is the public demo value; set a secret one in production")
         return self

@@ -1,8 +1,10 @@
 """Running several processes as one: start them, wait until each answers, stop all when one dies.
 
 Each child runs in its own session, so Ctrl-C reaches only the supervisor, which then stops the
-children in order and waits for them; a child that dies is named with its exit code and the end of
-its log, and the others are stopped.
+children in order and waits for them. A child that dies is named with its exit code and the end of
+its log. One marked `restart` (Rasa's servers: the service keeps customers answered without them)
+is started again, a few times at most within a window; any other death, or one restart too many,
+stops the others.
 """
 
 import contextlib
@@ -19,6 +21,9 @@ import httpx
 
 STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.25
+# A child that needs more restarts than this within the window is broken, not unlucky.
+MAX_RESTARTS = 5
+RESTART_WINDOW_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class ProcessSpec:
     cwd: Path
     env: dict[str, str]
     ready_url: str
+    restart: bool = False
 
 
 @dataclass
@@ -36,6 +42,7 @@ class Running:
     process: subprocess.Popen[bytes]
     log_path: Path
     ready: bool = False
+    restarts: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -66,19 +73,27 @@ class Supervisor:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for spec in self.specs:
             log_path = self.log_dir / f"{spec.name}.log"
-            with log_path.open("wb") as log:
-                process = subprocess.Popen(
-                    spec.argv,
-                    cwd=spec.cwd,
-                    env=spec.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            self.children.append(Running(spec, process, log_path))
+            self.children.append(Running(spec, _spawn(spec, log_path, "wb"), log_path))
+        self._write_pids()
+
+    def _write_pids(self) -> None:
         pids = {child.spec.name: child.process.pid for child in self.children}
         (self.run_dir / "processes.json").write_text(json.dumps(pids))
+
+    def _restart(self, child: Running) -> bool:
+        """Start a dead child again if it may be; False when it may not (and everything stops)."""
+        now = time.monotonic()
+        child.restarts = [at for at in child.restarts if now - at < RESTART_WINDOW_SECONDS]
+        if not (child.spec.restart and child.ready) or len(child.restarts) >= MAX_RESTARTS:
+            return False
+        child.restarts.append(now)
+        self.say(
+            f"{self._obituary(child, 'restarting it')}\n"
+            f"  (restart {len(child.restarts)} of at most {MAX_RESTARTS} in {RESTART_WINDOW_SECONDS / 60:.0f} minutes)"
+        )
+        child.process = _spawn(child.spec, child.log_path, "ab")
+        self._write_pids()
+        return True
 
     def _watch(self, on_ready: Callable[[], None], ready_timeout: float) -> int:
         deadline = time.monotonic() + ready_timeout
@@ -86,8 +101,8 @@ class Supervisor:
         with httpx.Client(timeout=2.0) as http:
             while not self._stop_requested:
                 dead = next((c for c in self.children if c.process.poll() is not None), None)
-                if dead is not None:
-                    self.say(self._obituary(dead))
+                if dead is not None and not self._restart(dead):
+                    self.say(self._obituary(dead, "stopping the others"))
                     return 1
                 if not announced:
                     if self._all_ready(http):
@@ -106,12 +121,12 @@ class Supervisor:
             child.ready = child.ready or _answers(http, child.spec.ready_url)
         return all(child.ready for child in self.children)
 
-    def _obituary(self, child: Running) -> str:
+    def _obituary(self, child: Running, then: str) -> str:
         code = child.process.returncode
         how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
         lines = child.log_path.read_text(errors="replace").splitlines()[-15:]
         tail = "\n".join(f"    {line}" for line in lines)
-        return f"{child.spec.name} {how}; stopping the others.\n  Last lines of {child.log_path}:\n{tail}"
+        return f"{child.spec.name} {how}; {then}.\n  Last lines of {child.log_path}:\n{tail}"
 
     def stop_all(self) -> None:
         """SIGTERM every child's process group, then SIGKILL whatever is left after the grace period."""
@@ -126,6 +141,19 @@ class Supervisor:
                 _signal_group(child.process, signal.SIGKILL)
                 child.process.wait()
         (self.run_dir / "processes.json").unlink(missing_ok=True)
+
+
+def _spawn(spec: ProcessSpec, log_path: Path, mode: str) -> subprocess.Popen[bytes]:
+    with log_path.open(mode) as log:
+        return subprocess.Popen(
+            spec.argv,
+            cwd=spec.cwd,
+            env=spec.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def _answers(http: httpx.Client, url: str) -> bool:

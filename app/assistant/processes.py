@@ -46,6 +46,7 @@ def rasa_server(settings: Settings, model: Path) -> ProcessSpec:
         cwd=settings.bot_dir,
         env=env,
         ready_url=f"http://127.0.0.1:{settings.rasa_port}/status",
+        restart=True,
     )
 
 
@@ -63,4 +64,5 @@ def action_server(settings: Settings) -> ProcessSpec:
         cwd=settings.bot_dir,
         env=env,
         ready_url=f"http://127.0.0.1:{settings.action_port}/health",
+        restart=True,
     )

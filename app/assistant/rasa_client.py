@@ -1,16 +1,19 @@
-"""Talking to the Rasa server over its REST channel."""
+"""Talking to the Rasa server over its REST channel, behind a circuit breaker."""
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from app.assistant.breaker import CircuitBreaker
+
 log = logging.getLogger(__name__)
 
 
 class BotUnavailable(Exception):
-    """Rasa did not answer in time or answered with an error."""
+    """Rasa did not answer in time, answered with an error, or is known to be down."""
 
 
 @dataclass(frozen=True)
@@ -22,13 +25,35 @@ class BotOutput:
 
 
 class RasaClient:
-    def __init__(self, http: httpx.AsyncClient, base_url: str, timeout: float) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        timeout: float,
+        *,
+        action_url: str | None = None,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
+        self._action_url = action_url.rstrip("/") if action_url else None
         self._timeout = timeout
+        self.breaker = breaker or CircuitBreaker()
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotOutput]:
         """Hand Rasa one customer message; returns what the bot said back, in order."""
+        if self.breaker.is_open:
+            raise BotUnavailable("the assistant is down (circuit open); not asked")
+        try:
+            outputs = await self._post(sender, text, metadata)
+        except BotUnavailable:
+            if self.breaker.failed():
+                log.warning("event=assistant_circuit_opened failures=%d", self.breaker.failures)
+            raise
+        self.breaker.succeeded()
+        return outputs
+
+    async def _post(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotOutput]:
         try:
             response = await self._http.post(
                 f"{self._base_url}/webhooks/rest/webhook",
@@ -41,14 +66,34 @@ class RasaClient:
             raise BotUnavailable(f"Rasa at {self._base_url} failed: {type(exc).__name__}: {exc}") from exc
         if not isinstance(entries, list):
             raise BotUnavailable(f"Rasa answered {type(entries).__name__}, expected a list")
-        return [_parse(entry) for entry in entries if isinstance(entry, dict)]
+        outputs = [_parse(entry) for entry in entries if isinstance(entry, dict)]
+        if not outputs:
+            # Every intent of ours ends in a response or an action that speaks; silence means an
+            # action failed (the action server is down or broke), and the customer must not be left
+            # without an answer.
+            raise BotUnavailable("Rasa answered nothing: an action failed")
+        return outputs
 
     async def is_ready(self) -> bool:
+        """Rasa has a model loaded and, when known, the action server answers its health check."""
         try:
             response = await self._http.get(f"{self._base_url}/status", timeout=2.0)
-        except httpx.HTTPError:
+            if response.status_code != 200 or not response.json().get("model_file"):
+                return False
+            if self._action_url is not None:
+                actions = await self._http.get(f"{self._action_url}/health", timeout=2.0)
+                return actions.status_code == 200
+        except (httpx.HTTPError, ValueError):
             return False
-        return response.status_code == 200 and bool(response.json().get("model_file"))
+        return True
+
+    async def probe_forever(self, interval: float) -> None:
+        """While the breaker is open, check Rasa's health every `interval` seconds and close it when well."""
+        while True:
+            await asyncio.sleep(interval)
+            if self.breaker.is_open and await self.is_ready():
+                log.info("event=assistant_circuit_closed open_seconds=%.1f", self.breaker.open_for() or 0.0)
+                self.breaker.close()
 
 
 def _parse(entry: dict[str, Any]) -> BotOutput:

@@ -16,6 +16,7 @@ from app.assistant.rasa_client import BotOutput
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
 from app.kb import insights
+from knowledge import Match, top_answer
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,31 @@ def interpret(outputs: Sequence[BotOutput]) -> BotTurn:
     return BotTurn(replies=tuple(replies), handoff=handoff)
 
 
-def unavailable_turn(reason: str) -> BotTurn:
-    """The bot could not be asked: a person takes over rather than leave the customer unanswered."""
+# An article this close to the question names the topic even when it cannot answer it: its skill is
+# the one a person needs (the bot's actions use the same rule).
+TOPIC_HINT_MIN_SCORE = 0.45
+
+
+def without_bot(matches: Sequence[Match], threshold: float, detail: str) -> BotTurn:
+    """The bot could not be asked: answer from the knowledge base when the best article is sure
+    enough, else a person takes over, rather than leave the customer unanswered."""
+    best = top_answer(matches, threshold)
+    if best is not None:
+        article = best.article
+        provenance = {
+            "article": {"slug": article.slug, "title": article.title, "version": article.version},
+            "score": round(best.confidence, 4),
+            "source": "knowledge_base",
+        }
+        return BotTurn(replies=(Reply(text=article.answer, payload={"answer": provenance}),))
+    tried = [
+        {"slug": m.article.slug, "title": m.article.title, "score": round(m.score, 4), "skill": m.article.skill}
+        for m in matches
+    ]
+    skills = [m.article.skill for m in matches[:1] if m.article.skill and m.score >= TOPIC_HINT_MIN_SCORE]
     return BotTurn(
         replies=(Reply(text="I'm having trouble right now, so I'm bringing in a colleague to help you."),),
-        handoff={"reason": "assistant_unavailable", "detail": reason},
+        handoff={"reason": "assistant_unavailable", "detail": detail, "articles": tried, "skills": skills},
     )
 
 

@@ -18,6 +18,7 @@ from app.assistant.rasa_client import BotUnavailable, RasaClient
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, Owner
 from app.db import SessionFactory, run_in_session
+from app.kb.live import LiveIndex
 from app.realtime.events import message_event, publish_message
 from app.realtime.hub import Hub
 from app.timestamps import utcnow
@@ -28,9 +29,20 @@ RETRY_SECONDS = 5.0
 
 
 class ConversationFlows:
-    def __init__(self, *, open_session: SessionFactory, bot: RasaClient, hub: Hub, assignment: AssignmentFlows) -> None:
+    def __init__(
+        self,
+        *,
+        open_session: SessionFactory,
+        bot: RasaClient,
+        knowledge: LiveIndex,
+        direct_answer_threshold: float,
+        hub: Hub,
+        assignment: AssignmentFlows,
+    ) -> None:
         self._open_session = open_session
-        self._bot = bot
+        self.bot = bot
+        self._knowledge = knowledge
+        self._direct_answer_threshold = direct_answer_threshold
         self._hub = hub
         self._assignment = assignment
         self._workers: dict[uuid.UUID, asyncio.Task[None]] = {}
@@ -120,16 +132,18 @@ class ConversationFlows:
 
     async def _ask_bot(self, conversation: Conversation, message: Message) -> turns.BotTurn:
         try:
-            outputs = await self._bot.send(
+            outputs = await self.bot.send(
                 str(conversation.id), message.text, metadata={"channel": conversation.channel}
             )
         except BotUnavailable as exc:
             log.warning(
-                "event=bot_unavailable conversation=%s error=%s",
+                "event=bot_unavailable conversation=%s error=%s circuit=%s",
                 conversation.id,
-                type(exc.__cause__).__name__,
+                type(exc.__cause__ or exc).__name__,
+                self.bot.breaker.state,
             )
-            return turns.unavailable_turn(str(exc))
+            matches = await self._knowledge.search(message.text, 3)
+            return turns.without_bot(matches, self._direct_answer_threshold, str(exc))
         return turns.interpret(outputs)
 
     async def agent_reply(

@@ -96,16 +96,6 @@ async def test_bad_client_message_id_is_refused(customer: Customer) -> None:
     assert "client_message_id" in response.text
 
 
-async def test_when_the_bot_is_unreachable_a_person_is_brought_in(live: LiveServer, customer: Customer) -> None:
-    socket = await customer.follow(live.ws_url)
-
-    await customer.say("How do I reset my password?")
-
-    apology = await socket.next(is_message("bot", "bringing in a colleague"))
-    assert apology["message"]["seq"] == 2
-    await socket.close()
-
-
 async def test_the_customer_socket_replays_what_was_missed_without_duplicates(
     live: LiveServer, customer: Customer
 ) -> None:
