@@ -17,6 +17,7 @@ from app.assistant.breaker import CircuitBreaker
 from app.assistant.rasa_client import RasaClient
 from app.channels.webchat.router import router as webchat_router
 from app.conversations.flows import ConversationFlows
+from app.conversations.reports import router as reports_router
 from app.db import make_engine, session_factory
 from app.errors import install_error_handlers
 from app.health import router as health_router
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         kb_manage_router,
         agent_socket_router,
         routing_router,
+        reports_router,
         pages_router,
     )
     for router in routers:

@@ -13,6 +13,8 @@ log = logging.getLogger(__name__)
 DEMO_AGENT_EMAIL = "maria@kestrel.example"
 DEMO_AGENT_NAME = "Maria"
 DEMO_SKILL_LEVEL = 5
+# Skills the bot asks for by the kind of case rather than its topic (bot/actions/handoff_packet.py).
+CASE_SKILLS = ("complaints", "security")
 
 
 def seed_demo(*, session: Session, agent_token: str, fallback_team: str) -> None:
@@ -25,7 +27,8 @@ def seed_demo(*, session: Session, agent_token: str, fallback_team: str) -> None
             kb.publish(session=session, slug=article.slug)
         log.info("event=seeded_articles count=%d", len(articles))
     if agents.get_by_email(session=session, email=DEMO_AGENT_EMAIL) is None:
-        skills = {article.skill: DEMO_SKILL_LEVEL for article in articles if article.skill}
+        topics = [article.skill for article in articles if article.skill]
+        skills = dict.fromkeys([*topics, *CASE_SKILLS], DEMO_SKILL_LEVEL)
         agents.create(
             session=session,
             name=DEMO_AGENT_NAME,

@@ -22,6 +22,8 @@ class BotOutput:
 
     text: str | None = None
     custom: dict[str, Any] | None = None
+    # Quick replies offered with the text (their titles; the customer's tap sends the title).
+    buttons: tuple[str, ...] = ()
 
 
 class RasaClient:
@@ -74,6 +76,29 @@ class RasaClient:
             raise BotUnavailable("Rasa answered nothing: an action failed")
         return outputs
 
+    async def trigger(self, sender: str, intent: str) -> list[BotOutput]:
+        """Tell the bot something happened outside the chat (an `EXTERNAL_` intent); returns what it said.
+
+        The tracker goes on from where it was, so the bot resumes the conversation rather than start over.
+        """
+        if self.breaker.is_open:
+            raise BotUnavailable("the assistant is down (circuit open); not asked")
+        try:
+            response = await self._http.post(
+                f"{self._base_url}/conversations/{sender}/trigger_intent",
+                json={"name": intent},
+                timeout=self._timeout,
+            )
+            response.raise_for_status()
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            if self.breaker.failed():
+                log.warning("event=assistant_circuit_opened failures=%d", self.breaker.failures)
+            raise BotUnavailable(f"Rasa at {self._base_url} failed: {type(exc).__name__}: {exc}") from exc
+        self.breaker.succeeded()
+        messages = body.get("messages") if isinstance(body, dict) else None
+        return [_parse(entry) for entry in messages or [] if isinstance(entry, dict)]
+
     async def is_ready(self) -> bool:
         """Rasa has a model loaded and, when known, the action server answers its health check."""
         try:
@@ -98,7 +123,11 @@ class RasaClient:
 
 def _parse(entry: dict[str, Any]) -> BotOutput:
     custom = entry.get("custom")
+    buttons = entry.get("buttons")
+    if not isinstance(buttons, list):
+        buttons = []
     return BotOutput(
         text=entry.get("text") if isinstance(entry.get("text"), str) else None,
         custom=custom if isinstance(custom, dict) else None,
+        buttons=tuple(str(b["title"]) for b in buttons if isinstance(b, dict) and b.get("title")),
     )

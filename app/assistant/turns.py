@@ -2,7 +2,9 @@
 
 The bot's actions speak in custom payloads (see `bot/actions/`): `{"type": "answer", ...}` for an
 answer from the knowledge base with its provenance, `{"type": "handoff", ...}` for the structured
-handoff packet. Plain text entries are the bot's fixed responses (greetings and the like).
+handoff packet, `{"type": "feedback", "helpful": false}` when the customer said the last answer did
+not help, `{"type": "csat", "score": n}` for a satisfaction rating. Plain text entries are the bot's
+fixed responses (greetings and the like), with their quick replies.
 """
 
 import uuid
@@ -29,6 +31,8 @@ class Reply:
 class BotTurn:
     replies: tuple[Reply, ...] = ()
     handoff: dict[str, Any] | None = None
+    csat: int | None = None
+    last_answer_unhelpful: bool = False
 
 
 @dataclass
@@ -41,6 +45,8 @@ class RecordedTurn:
 def interpret(outputs: Sequence[BotOutput]) -> BotTurn:
     replies: list[Reply] = []
     handoff: dict[str, Any] | None = None
+    csat: int | None = None
+    unhelpful = False
     for output in outputs:
         custom = output.custom or {}
         kind = custom.get("type")
@@ -49,9 +55,15 @@ def interpret(outputs: Sequence[BotOutput]) -> BotTurn:
         elif kind == "answer" and isinstance(custom.get("text"), str):
             provenance = {key: value for key, value in custom.items() if key not in ("type", "text")}
             replies.append(Reply(text=custom["text"], payload={"answer": provenance}))
+        elif kind == "csat" and custom.get("score") in range(1, 6):
+            csat = int(custom["score"])
+        elif kind == "feedback" and custom.get("helpful") is False:
+            unhelpful = True
         elif output.text:
-            replies.append(Reply(text=output.text))
-    return BotTurn(replies=tuple(replies), handoff=handoff)
+            replies.append(
+                Reply(text=output.text, payload={"quick_replies": list(output.buttons)} if output.buttons else None)
+            )
+    return BotTurn(replies=tuple(replies), handoff=handoff, csat=csat, last_answer_unhelpful=unhelpful)
 
 
 # An article this close to the question names the topic even when it cannot answer it: its skill is
@@ -109,13 +121,18 @@ def _keep_unanswered(session: Session, conversation_id: uuid.UUID, message_id: i
     )
 
 
-def record(*, session: Session, conversation_id: uuid.UUID, message_id: int, turn: BotTurn) -> RecordedTurn:
+def record(*, session: Session, conversation_id: uuid.UUID, message_id: int | None, turn: BotTurn) -> RecordedTurn:
     """Store the bot's replies and handoff, and mark the customer message handled, all or nothing.
 
     A crash before this commits leaves the message unhandled, so it is asked again after a restart;
-    the customer never sees a reply twice.
+    the customer never sees a reply twice. `message_id` is None for what the bot says unprompted
+    (the satisfaction question after a person resolved the conversation).
     """
     stored: list[Message] = []
+    if turn.last_answer_unhelpful:
+        insights.last_answer_did_not_help(session=session, conversation_id=conversation_id)
+    if turn.csat is not None:
+        stored.append(conversations.rate(session=session, conversation_id=conversation_id, score=turn.csat))
     for reply in turn.replies:
         message = conversations.add_bot_reply(
             session=session, conversation_id=conversation_id, text=reply.text, payload=reply.payload
@@ -130,7 +147,9 @@ def record(*, session: Session, conversation_id: uuid.UUID, message_id: int, tur
             stored.append(event)
             handed_off = True
             insights.note_handoff(session=session, conversation_id=conversation_id)
-            _keep_unanswered(session, conversation_id, message_id, turn.handoff)
-    conversations.mark_handled(session=session, message_id=message_id)
+            if message_id is not None:
+                _keep_unanswered(session, conversation_id, message_id, turn.handoff)
+    if message_id is not None:
+        conversations.mark_handled(session=session, message_id=message_id)
     conversation = conversations.get(session=session, conversation_id=conversation_id)
     return RecordedTurn(conversation=conversation, stored=stored, handed_off=handed_off)

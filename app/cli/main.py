@@ -5,7 +5,7 @@ import os
 import sys
 from importlib import import_module
 
-from app.cli import agents, kb
+from app.cli import agents, bot, kb
 from app.settings import get_settings
 
 # Subject -> module with a `run() -> bench.report.Report`; imported only when asked for.
@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("train", help="train the Rasa model unless it is up to date")
     agents.add_parsers(commands)
     kb.add_parsers(commands)
+    bot.add_parsers(commands)
     bench = commands.add_parser("bench", help="run a benchmark: a table next to a baseline measured in the same run")
     bench.add_argument("subject", choices=sorted(BENCHMARKS))
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             return agents.run(args, settings)
         case "kb":
             return kb.run(args, settings)
+        case "bot":
+            return bot.run(args, settings)
         case "bench":
             report = import_module(BENCHMARKS[args.subject]).run()
             print(report.to_json() if args.json else report.table())

@@ -47,6 +47,8 @@ class ConversationFlows:
         self._assignment = assignment
         self._workers: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._again: set[uuid.UUID] = set()
+        # Conversations a person just resolved: the bot is told before it hears the next message.
+        self._handed_back: set[uuid.UUID] = set()
 
     def message_stored(self, conversation: Conversation, message: Message) -> None:
         """Deliver a new customer message live, and have it handled if the bot owns the conversation."""
@@ -84,6 +86,9 @@ class ConversationFlows:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _work(self, conversation_id: uuid.UUID) -> None:
+        if conversation_id in self._handed_back:
+            self._handed_back.discard(conversation_id)
+            await self._resume_bot(conversation_id)
         while True:
             message, conversation = await run_in_session(
                 self._open_session,
@@ -146,6 +151,22 @@ class ConversationFlows:
             return turns.without_bot(matches, self._direct_answer_threshold, str(exc))
         return turns.interpret(outputs)
 
+    async def _resume_bot(self, conversation_id: uuid.UUID) -> None:
+        """The bot has the conversation again: tell Rasa, which goes on from its tracker (asking for a
+        satisfaction rating). Without Rasa the conversation simply goes on without the question."""
+        try:
+            outputs = await self.bot.trigger(str(conversation_id), "EXTERNAL_agent_resolved")
+        except BotUnavailable as exc:
+            log.warning("event=bot_not_told_of_resolve conversation=%s error=%s", conversation_id, exc)
+            return
+        turn = turns.interpret(outputs)
+        recorded = await run_in_session(
+            self._open_session,
+            lambda session: turns.record(session=session, conversation_id=conversation_id, message_id=None, turn=turn),
+        )
+        for stored in recorded.stored:
+            publish_message(self._hub, recorded.conversation, stored)
+
     async def agent_reply(
         self, agent_id: int, conversation_id: uuid.UUID, text: str, client_message_id: str | None
     ) -> Message:
@@ -179,4 +200,6 @@ class ConversationFlows:
         self._hub.to_conversation(conversation_id, message_event(event))
         self._hub.to_agent(agent_id, message_event(event))
         self._assignment.publish(outcome)
+        self._handed_back.add(conversation_id)
+        self.wake(conversation_id)
         return event

@@ -50,6 +50,9 @@ class Conversation(SQLModel, table=True):
     last_seq: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # The customer's rating (1 to 5) of the help they got, asked by the bot after a person resolved it.
+    csat_score: int | None = None
+    csat_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class Message(SQLModel, table=True):

@@ -248,6 +248,24 @@ def resolve(*, session: Session, conversation_id: uuid.UUID, agent_id: int) -> M
     )
 
 
+def rate(*, session: Session, conversation_id: uuid.UUID, score: int) -> Message:
+    """Keep the customer's satisfaction rating; a later rating replaces an earlier one."""
+    if score not in range(1, 6):
+        raise ValueError(f"a rating is 1 to 5, not {score}")
+    conversation = _lock(session, conversation_id)
+    conversation.csat_score = score
+    conversation.csat_at = utcnow()
+    return _append(
+        session,
+        conversation,
+        author=Author.system,
+        kind=Kind.event,
+        text=f"The customer rated the help {score} of 5",
+        payload={"event": "csat", "score": score},
+        internal=True,
+    )
+
+
 def history(
     *, session: Session, conversation_id: uuid.UUID, after_seq: int = 0, include_internal: bool = False
 ) -> list[Message]:

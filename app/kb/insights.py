@@ -75,6 +75,19 @@ def give_feedback(*, session: Session, conversation_id: uuid.UUID, message_id: i
     return answer
 
 
+def last_answer_did_not_help(*, session: Session, conversation_id: uuid.UUID) -> None:
+    """The customer told the bot its latest answer did not help: as good as pressing "not helpful"."""
+    answer = session.exec(
+        select(AnswerRecord)
+        .where(AnswerRecord.conversation_id == conversation_id)
+        .order_by(col(AnswerRecord.message_id).desc())
+    ).first()
+    if answer is not None and answer.helpful is None:
+        answer.helpful = False
+        answer.feedback_at = utcnow()
+        session.add(answer)
+
+
 def note_handoff(*, session: Session, conversation_id: uuid.UUID) -> None:
     """A person took over: the bot's earlier answers in this conversation did not settle it."""
     answers = session.exec(

@@ -1,11 +1,40 @@
-"""The customer asked for a person: hand off at once, with what the bot knows so far."""
+"""Handing the conversation to a person, with what the bot learned, so nobody asks twice."""
 
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import handoff_packet
+from actions import handoff_packet, service_client
+
+# Why the bot hands off, by the intent that made it, and what it tells the customer.
+REASON_OF_INTENT = {
+    "human_handoff": "customer_request",
+    "complaint": "complaint",
+    "account_request": "account_specific",
+    "sensitive": "sensitive",
+}
+RESPONSE_OF_REASON = {
+    "customer_request": "utter_handoff",
+    "complaint": "utter_handoff_complaint",
+    "account_specific": "utter_handoff_account",
+    "sensitive": "utter_handoff_sensitive",
+    "answers_did_not_help": "utter_handoff_unhelpful",
+}
+# After two answers the customer said did not help, a person takes over.
+UNHELPFUL_ANSWERS_TO_HAND_OFF = 2
+
+
+async def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
+    """Say so, and emit the packet; the articles closest to what the customer said name the topic."""
+    question = (tracker.latest_message or {}).get("text") or ""
+    try:
+        articles = (await service_client.search(question)).get("results") if question else None
+    except service_client.KnowledgeUnavailable:
+        articles = None
+    dispatcher.utter_message(response=RESPONSE_OF_REASON.get(reason, "utter_handoff"))
+    dispatcher.utter_message(json_message=handoff_packet.build(tracker, reason, articles))
 
 
 class ActionHandoff(Action):
@@ -15,6 +44,24 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response="utter_handoff")
-        dispatcher.utter_message(json_message=handoff_packet.build(tracker, "customer_request"))
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        await hand_off(dispatcher, tracker, REASON_OF_INTENT.get(intent, "customer_request"))
         return []
+
+
+class ActionNotHelpful(Action):
+    """The customer said an answer did not help: ask for more once, hand off the second time."""
+
+    def name(self) -> Text:
+        return "action_not_helpful"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        unhelpful = int(tracker.get_slot("unhelpful_answers") or 0) + 1
+        dispatcher.utter_message(json_message={"type": "feedback", "helpful": False})
+        if unhelpful >= UNHELPFUL_ANSWERS_TO_HAND_OFF:
+            await hand_off(dispatcher, tracker, "answers_did_not_help")
+            return [SlotSet("unhelpful_answers", 0)]
+        dispatcher.utter_message(response="utter_not_helpful")
+        return [SlotSet("unhelpful_answers", unhelpful)]

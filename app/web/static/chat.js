@@ -24,6 +24,7 @@ function render(message) {
   if (message.payload?.event === "assigned") agentName = message.payload.agent.name;
   const item = bubble(message, message.author === "agent" ? agentName : WHO[message.author]);
   if (message.payload?.answer) item.append(askIfHelpful(message));
+  if (message.payload?.quick_replies?.length) item.append(quickReplies(message.payload.quick_replies));
   const before = [...list.children].find((li) => li.dataset.seq && Number(li.dataset.seq) > message.seq);
   list.insertBefore(item, before || null);
   shown.set(message.seq, item);
@@ -50,6 +51,24 @@ function askIfHelpful(message) {
       box.textContent = response.ok ? "Thanks for telling us." : "Could not send that, sorry.";
     };
     box.append(button, " ");
+  }
+  return box;
+}
+
+// Choices the bot offers (a rating, say): a tap sends the choice as the customer's own message.
+function quickReplies(choices) {
+  const box = document.createElement("span");
+  box.className = "quick-replies";
+  for (const choice of choices) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.textContent = choice;
+    button.onclick = () => {
+      box.remove();
+      send(choice);
+    };
+    box.append(button);
   }
   return box;
 }
