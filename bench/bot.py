@@ -7,16 +7,15 @@ reply, and delivering it over the customer's websocket.
 """
 
 import asyncio
-import json
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-from websockets.asyncio.client import connect
 
 from app.cli.background import Stack, running_stack
+from bench.chat import first_bot_reply
 from bench.report import Measure, Report, percentile
 from knowledge.demo import load_demo_articles
 
@@ -30,21 +29,8 @@ def questions() -> list[str]:
 
 async def through_carebridge(stack: Stack, http: httpx.AsyncClient, text: str) -> float:
     """Seconds from sending the message to the bot's reply arriving on the customer's websocket."""
-    session = (await http.post(f"{stack.http_url}/api/chat/sessions")).json()
-    async with connect(f"{stack.ws_url}/ws/chat/{session['conversation_id']}") as socket:
-        await socket.send(json.dumps({"type": "hello", "token": session["token"]}))
-        await socket.recv()
-        started = time.perf_counter()
-        response = await http.post(
-            f"{stack.http_url}/api/chat/conversations/{session['conversation_id']}/messages",
-            headers={"Authorization": f"Bearer {session['token']}"},
-            json={"text": text, "client_message_id": "bench"},
-        )
-        response.raise_for_status()
-        while True:
-            event = json.loads(await socket.recv())
-            if event.get("type") == "message" and event["message"]["author"] == "bot":
-                return time.perf_counter() - started
+    _, seconds = await first_bot_reply(stack, http, text)
+    return seconds
 
 
 async def straight_to_rasa(stack: Stack, http: httpx.AsyncClient, text: str) -> float:

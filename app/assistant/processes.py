@@ -5,10 +5,12 @@ from pathlib import Path
 
 from app.settings import Settings
 from app.supervisor import ProcessSpec
+from knowledge import onnx
 
 
 def rasa_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of Rasa's processes: its own venv first, no telemetry, quiet TensorFlow."""
+    """The environment of Rasa's processes: its own venv first, no telemetry, quiet TensorFlow, and
+    the MiniLM files its NLU featurizer reads (bot/components/minilm.py), exported first if need be."""
     env = dict(os.environ)
     env.pop("VIRTUAL_ENV", None)
     env.update(
@@ -17,6 +19,8 @@ def rasa_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[st
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONWARNINGS="ignore",
+        CAREBRIDGE_MINILM_ONNX=str(onnx.prepared(settings.embedding_model_dir)),
+        CAREBRIDGE_MINILM_TOKENIZER=str(onnx.model_dir() / "tokenizer.json"),
     )
     env.update(extra or {})
     return env

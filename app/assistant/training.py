@@ -1,7 +1,8 @@
 """Training the Rasa model only when the bot's training inputs changed since the last training.
 
 The model file is named by a fingerprint of everything that shapes it (config, domain, training data,
-and the pinned Rasa environment), so a second start finds it and skips the two-minute training.
+the custom NLU components and the pinned Rasa environment), so a second start finds it and skips
+the training.
 Changes to `bot/actions/` need no training: the action server loads them at start.
 """
 
@@ -22,7 +23,8 @@ class TrainingFailed(RuntimeError):
 
 def fingerprint(bot_dir: Path) -> str:
     digest = hashlib.sha256()
-    files = [bot_dir / name for name in TRAINING_INPUTS] + sorted((bot_dir / "data").rglob("*.yml"))
+    files = [bot_dir / name for name in TRAINING_INPUTS]
+    files += sorted((bot_dir / "data").rglob("*.yml")) + sorted((bot_dir / "components").rglob("*.py"))
     for path in files:
         digest.update(path.relative_to(bot_dir).as_posix().encode())
         digest.update(b"\0")

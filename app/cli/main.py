@@ -9,7 +9,14 @@ from app.cli import agents, bot, kb
 from app.settings import get_settings
 
 # Subject -> module with a `run() -> bench.report.Report`; imported only when asked for.
-BENCHMARKS = {"bot": "bench.bot", "kb": "bench.kb", "kb-quality": "bench.kb_quality", "routing": "bench.routing"}
+BENCHMARKS = {
+    "bot": "bench.bot",
+    "bot-quality": "bench.bot_quality",
+    "kb": "bench.kb",
+    "kb-quality": "bench.kb_quality",
+    "nlu": "bench.nlu",
+    "routing": "bench.routing",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
