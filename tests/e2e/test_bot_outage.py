@@ -1,5 +1,6 @@
-"""The real Rasa server hangs, comes back, is killed and restarted: no customer message is lost or
-left unanswered, a hung Rasa is not asked again until it is healthy, and its conversations survive.
+"""The real Rasa server hangs, comes back, is killed and restarted, and so is the action server: no
+customer message is lost or left unanswered, a hung Rasa is not asked again until it is healthy, and
+its conversations survive.
 """
 
 import asyncio
@@ -105,6 +106,18 @@ async def test_customers_are_answered_through_a_hang_and_a_crash_of_rasa(
     assert own_stack.child_pids()["rasa"] != rasa
     await until_circuit(http, "closed", seconds=30)
 
+    # The action server killed: Rasa still answers, but its action fails and it says nothing, which
+    # counts as a failure too; `carebridge up` restarts the action server.
+    actions = own_stack.child_pids()["rasa-actions"]
+    os.kill(actions, signal.SIGKILL)
+    _, answer = await ask(own_stack, http, "How long does delivery take?")
+    assert answer == ANSWERS["delivery-times"]
+    deadline = time.monotonic() + 120
+    while own_stack.child_pids().get("rasa-actions") in (None, actions) or not await actions_ready(own_stack, http):
+        assert time.monotonic() < deadline, "the action server was not restarted"
+        await asyncio.sleep(1)
+    await until_circuit(http, "closed", seconds=30)
+
     # The conversation from before the crash goes on where it was: Rasa's tracker store kept it.
     assert "hello" in await rasa_heard(own_stack, http, regular)
     chat = await regular.follow(own_stack.ws_url, after_seq=2)
@@ -120,3 +133,11 @@ async def ready(stack: Stack, http: httpx.AsyncClient) -> bool:
     except httpx.HTTPError:
         return False
     return status.status_code == 200 and bool(status.json().get("model_file"))
+
+
+async def actions_ready(stack: Stack, http: httpx.AsyncClient) -> bool:
+    try:
+        health = await http.get(f"http://127.0.0.1:{stack.action_port}/health", timeout=2)
+    except httpx.HTTPError:
+        return False
+    return health.status_code == 200
