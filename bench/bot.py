@@ -62,7 +62,7 @@ async def measure(stack: Stack, rounds: int) -> tuple[list[float], list[float]]:
     return ours, rasa
 
 
-def run(rounds: int = 2) -> Report:
+def run(rounds: int = 6) -> Report:
     with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp)) as stack:
         ours, rasa = asyncio.run(measure(stack, rounds))
     report = Report(
