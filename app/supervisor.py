@@ -1,10 +1,10 @@
-"""Running several processes as one: start them, wait until each answers, stop all when one dies.
+"""Running several processes as one: start them, wait until each answers, and stop them together.
 
 Each child runs in its own session, so Ctrl-C reaches only the supervisor, which then stops the
 children in order and waits for them. A child that dies is named with its exit code and the end of
 its log. One marked `restart` (Rasa's servers: the service keeps customers answered without them)
-is started again, a few times at most within a window; any other death, or one restart too many,
-stops the others.
+is started again if it had been ready once, a few times at most within a window; any other death
+(including one during start-up), or one restart too many, stops the others.
 """
 
 import contextlib

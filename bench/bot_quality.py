@@ -35,6 +35,7 @@ from knowledge import Article, formats
 QUESTIONS_PER_INTENT = 5
 FAQ_EXAMPLES = 20
 TARGET_WRONG = 0.05
+HANDOFF_PHRASES = ("bringing in a colleague", "connecting you with a colleague")
 
 
 def bot_dir_for(built: list[Article], target: Path) -> Path:
@@ -60,7 +61,9 @@ def outcome_of_reply(message: dict[str, object], expected: str | None) -> str:
     if isinstance(answer, dict):
         return "right" if answer["article"]["slug"] == expected else "wrong"
     text = str(message.get("text"))
-    return "handed off" if "colleague" in text else "declined"
+    # Every handoff response says one of these (bot/domain.yml, and the service's own while Rasa is
+    # down); the out-of-scope reply only offers a colleague.
+    return "handed off" if any(phrase in text for phrase in HANDOFF_PHRASES) else "declined"
 
 
 def outcome_of_search(result: dict[str, object], expected: str | None) -> str:

@@ -1,6 +1,6 @@
 """`carebridge bench nlu`: the bot's intent classification, cross-validated with Rasa's own test
 command on our training data (bot/data), next to the same pipeline without the MiniLM sentence
-embeddings (words and characters only), measured in the same run.
+embeddings (the words and regex flags only), measured in the same run.
 
 Target: macro F1 of at least 0.90.
 """

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ class RasaClient:
         if self.breaker.is_open:
             raise BotUnavailable("the assistant is down (circuit open); not asked")
         try:
-            outputs = await self._post(sender, text, metadata)
+            outputs = await self._post(sender, as_words(text), metadata)
         except BotUnavailable:
             if self.breaker.failed():
                 log.warning("event=assistant_circuit_opened failures=%d", self.breaker.failures)
@@ -103,7 +104,8 @@ class RasaClient:
         """Rasa has a model loaded and, when known, the action server answers its health check."""
         try:
             response = await self._http.get(f"{self._base_url}/status", timeout=2.0)
-            if response.status_code != 200 or not response.json().get("model_file"):
+            status = response.json() if response.status_code == 200 else None
+            if not isinstance(status, dict) or not status.get("model_file"):
                 return False
             if self._action_url is not None:
                 actions = await self._http.get(f"{self._action_url}/health", timeout=2.0)
@@ -116,9 +118,19 @@ class RasaClient:
         """While the breaker is open, check Rasa's health every `interval` seconds and close it when well."""
         while True:
             await asyncio.sleep(interval)
-            if self.breaker.is_open and await self.is_ready():
-                log.info("event=assistant_circuit_closed open_seconds=%.1f", self.breaker.open_for() or 0.0)
-                self.breaker.close()
+            try:
+                if self.breaker.is_open and await self.is_ready():
+                    log.info("event=assistant_circuit_closed open_seconds=%.1f", self.breaker.open_for() or 0.0)
+                    self.breaker.close()
+            except Exception:
+                # A probe that breaks must not end the probing, or the breaker would stay open for good.
+                log.exception("event=assistant_probe_failed")
+
+
+def as_words(text: str) -> str:
+    """The customer's text as words for the NLU: Rasa reads a leading "/" as an intent to force
+    (`/restart`, `/EXTERNAL_agent_resolved`), which is for the service, never for customers."""
+    return re.sub(r"^\s*/+\s*", "", text) or "?"
 
 
 def _parse(entry: dict[str, Any]) -> BotOutput:

@@ -2,9 +2,9 @@
 
 The bot's actions speak in custom payloads (see `bot/actions/`): `{"type": "answer", ...}` for an
 answer from the knowledge base with its provenance, `{"type": "handoff", ...}` for the structured
-handoff packet, `{"type": "feedback", "helpful": false}` when the customer said the last answer did
-not help, `{"type": "csat", "score": n}` for a satisfaction rating. Plain text entries are the bot's
-fixed responses (greetings and the like), with their quick replies.
+handoff packet, `{"type": "feedback", "helpful": false, "article": {...}}` when the customer said the
+bot's last answer did not help, `{"type": "csat", "score": n}` for a satisfaction rating. Plain
+text entries are the bot's fixed responses (greetings and the like), with their quick replies.
 """
 
 import uuid
@@ -32,7 +32,8 @@ class BotTurn:
     replies: tuple[Reply, ...] = ()
     handoff: dict[str, Any] | None = None
     csat: int | None = None
-    last_answer_unhelpful: bool = False
+    # The article of the bot's last answer, which the customer then said did not help.
+    unhelpful_article: str | None = None
 
 
 @dataclass
@@ -46,7 +47,7 @@ def interpret(outputs: Sequence[BotOutput]) -> BotTurn:
     replies: list[Reply] = []
     handoff: dict[str, Any] | None = None
     csat: int | None = None
-    unhelpful = False
+    unhelpful: str | None = None
     for output in outputs:
         custom = output.custom or {}
         kind = custom.get("type")
@@ -57,13 +58,14 @@ def interpret(outputs: Sequence[BotOutput]) -> BotTurn:
             replies.append(Reply(text=custom["text"], payload={"answer": provenance}))
         elif kind == "csat" and custom.get("score") in range(1, 6):
             csat = int(custom["score"])
-        elif kind == "feedback" and custom.get("helpful") is False:
-            unhelpful = True
+        elif kind == "feedback" and custom.get("helpful") is False and isinstance(custom.get("article"), dict):
+            slug = custom["article"].get("slug")
+            unhelpful = slug if isinstance(slug, str) else None
         elif output.text:
             replies.append(
                 Reply(text=output.text, payload={"quick_replies": list(output.buttons)} if output.buttons else None)
             )
-    return BotTurn(replies=tuple(replies), handoff=handoff, csat=csat, last_answer_unhelpful=unhelpful)
+    return BotTurn(replies=tuple(replies), handoff=handoff, csat=csat, unhelpful_article=unhelpful)
 
 
 # An article this close to the question names the topic even when it cannot answer it: its skill is
@@ -129,8 +131,8 @@ def record(*, session: Session, conversation_id: uuid.UUID, message_id: int | No
     (the satisfaction question after a person resolved the conversation).
     """
     stored: list[Message] = []
-    if turn.last_answer_unhelpful:
-        insights.last_answer_did_not_help(session=session, conversation_id=conversation_id)
+    if turn.unhelpful_article is not None:
+        insights.last_answer_did_not_help(session=session, conversation_id=conversation_id, slug=turn.unhelpful_article)
     if turn.csat is not None:
         stored.append(conversations.rate(session=session, conversation_id=conversation_id, score=turn.csat))
     for reply in turn.replies:

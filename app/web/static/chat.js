@@ -24,8 +24,10 @@ function render(message) {
   if (message.payload?.event === "assigned") agentName = message.payload.agent.name;
   const item = bubble(message, message.author === "agent" ? agentName : WHO[message.author]);
   if (message.payload?.answer) item.append(askIfHelpful(message));
-  if (message.payload?.quick_replies?.length) item.append(quickReplies(message.payload.quick_replies));
   const before = [...list.children].find((li) => li.dataset.seq && Number(li.dataset.seq) > message.seq);
+  // Choices stand only under the newest message: anything said after them answers or passes them by.
+  if (!before) list.querySelectorAll(".quick-replies").forEach((box) => box.remove());
+  if (!before && message.payload?.quick_replies?.length) item.append(quickReplies(message.payload.quick_replies));
   list.insertBefore(item, before || null);
   shown.set(message.seq, item);
   lastSeq = Math.max(lastSeq, message.seq);

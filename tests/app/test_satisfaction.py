@@ -1,0 +1,60 @@
+"""Ratings kept on the conversation and reported to supervisors; "did not help" said to the bot."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session
+
+from app.conversations import service as conversations
+from app.conversations.reports import satisfaction
+from app.kb import insights
+from app.kb import service as kb
+from app.timestamps import utcnow
+from tests.support import factories
+
+
+def test_ratings_are_kept_and_reported_with_their_distribution(session: Session) -> None:
+    first, second, third = (factories.conversation(session) for _ in range(3))
+    conversations.rate(session=session, conversation_id=first.id, score=5)
+    conversations.rate(session=session, conversation_id=second.id, score=2)
+    conversations.rate(session=session, conversation_id=third.id, score=3)
+    event = conversations.rate(session=session, conversation_id=third.id, score=4)
+    session.commit()
+
+    report = satisfaction(session=session, since=utcnow() - timedelta(days=1))
+
+    assert event.internal and event.payload == {"event": "csat", "score": 4}
+    assert (report.rated, report.average) == (3, 3.67)
+    assert report.distribution == {"1": 0, "2": 1, "3": 0, "4": 1, "5": 1}
+    assert satisfaction(session=session, since=utcnow() + timedelta(minutes=1)).rated == 0
+
+
+def test_a_rating_outside_one_to_five_is_refused(session: Session) -> None:
+    conversation = factories.conversation(session)
+
+    with pytest.raises(ValueError, match="1 to 5"):
+        conversations.rate(session=session, conversation_id=conversation.id, score=0)
+
+
+def test_did_not_help_marks_the_latest_answer_from_that_article_not_yet_settled(session: Session) -> None:
+    for slug in ("delivery", "returns"):
+        content = kb.Content(title=slug, questions=(f"{slug}?",), answer="...")
+        kb.create(session=session, slug=slug, content=content, author=None)
+    conversation = factories.conversation(session)
+    replies = [
+        conversations.add_bot_reply(session=session, conversation_id=conversation.id, text=text)
+        for text in ("old answer", "other answer", "new answer")
+    ]
+    old, other, new = (
+        insights.record_answer(session=session, message=reply, slug=slug, version=1, score=1.2)
+        for reply, slug in zip(replies, ("delivery", "returns", "delivery"), strict=True)
+        if reply is not None
+    )
+    session.flush()
+
+    insights.last_answer_did_not_help(session=session, conversation_id=conversation.id, slug="delivery")
+
+    assert (old.helpful, other.helpful, new.helpful) == (None, None, False)
+    insights.note_handoff(session=session, conversation_id=conversation.id)
+    insights.last_answer_did_not_help(session=session, conversation_id=conversation.id, slug="returns")
+    assert other.helpful is None
