@@ -72,6 +72,21 @@ class ActionNotHelpful(Action):
         return [SlotSet("unhelpful_answers", unhelpful)]
 
 
+class ActionAnswerHelped(Action):
+    """The customer said yes after an answer: glad it helped. A "yes" to anything else (the request to
+    rephrase, say) is not praise for an article."""
+
+    def name(self) -> Text:
+        return "action_answer_helped"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        helped = last_answer(tracker) is not None
+        dispatcher.utter_message(response="utter_glad_it_helped" if helped else "utter_anything_else")
+        return []
+
+
 def last_answer(tracker: Tracker) -> Optional[Dict[str, Any]]:
     """The article of the bot's last message, if that message was an answer from the knowledge base."""
     for event in reversed(tracker.events):

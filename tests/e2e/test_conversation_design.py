@@ -124,6 +124,8 @@ async def test_unsure_it_asks_once_to_rephrase_then_hands_off(
     customer, chat = await chat_with(stack, http)
 
     await bot_says(customer, chat, "the thing from before", "say that another way")
+    # "No" to the request to rephrase is not "that answer did not help".
+    await bot_says(customer, chat, "no", "anything else")
     await bot_says(customer, chat, "what about the other one", "bringing in a colleague")
 
     packet = await take_and_resolve(agent, customer)
