@@ -145,12 +145,19 @@ def run() -> Report:
             "wrong answers of all answers given", "%", mine["wrong of answers"] * pct, base["wrong of answers"] * pct
         ),
         Measure("out of scope: answered", "%", mine_oos["answered"] * pct, base_oos["answered"] * pct),
-        Measure("out of scope: handed off", "%", mine_oos["handed off"] * pct, base_oos["handed off"] * pct, "higher"),
-        Measure("out of scope: declined", "%", mine_oos["declined"] * pct, base_oos["declined"] * pct, "higher"),
+        Measure(
+            "out of scope: handed off or declined",
+            "%",
+            (mine_oos["handed off"] + mine_oos["declined"]) * pct,
+            (base_oos["handed off"] + base_oos["declined"]) * pct,
+            "higher",
+        ),
     ]
     wrong_ok = mine["wrong of answers"] < TARGET_WRONG
     report.notes += [
         f"target wrong answers < {TARGET_WRONG:.0%} of answers given: {'met' if wrong_ok else 'NOT met'}",
-        f"out-of-scope questions answered: {mine_oos['answered']:.1%} (the target is that they are not answered)",
+        f"out-of-scope questions answered: {mine_oos['answered']:.1%} (the target is that they are not answered); "
+        f"of them {mine_oos['declined']:.0%} declined by the bot and {mine_oos['handed off']:.0%} handed off",
+        "knowledge base alone: no answer counts as handed off, as the bot's action would do",
     ]
     return report
