@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,60 +46,30 @@ class RasaClient:
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotOutput]:
         """Hand Rasa one customer message; returns what the bot said back, in order."""
-        if self.breaker.is_open:
-            raise BotUnavailable("the assistant is down (circuit open); not asked")
-        try:
-            outputs = await self._post(sender, as_words(text), metadata)
-        except BotUnavailable:
-            if self.breaker.failed():
-                log.warning("event=assistant_circuit_opened failures=%d", self.breaker.failures)
-            raise
-        self.breaker.succeeded()
-        return outputs
-
-    async def _post(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotOutput]:
-        try:
-            response = await self._http.post(
-                f"{self._base_url}/webhooks/rest/webhook",
-                json={"sender": sender, "message": text, "metadata": metadata},
-                timeout=self._timeout,
-            )
-            response.raise_for_status()
-            entries = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise BotUnavailable(f"Rasa at {self._base_url} failed: {type(exc).__name__}: {exc}") from exc
-        if not isinstance(entries, list):
-            raise BotUnavailable(f"Rasa answered {type(entries).__name__}, expected a list")
-        outputs = [_parse(entry) for entry in entries if isinstance(entry, dict)]
-        if not outputs:
-            # Every intent of ours ends in a response or an action that speaks; silence means an
-            # action failed (the action server is down or broke), and the customer must not be left
-            # without an answer.
-            raise BotUnavailable("Rasa answered nothing: an action failed")
-        return outputs
+        body = {"sender": sender, "message": as_words(text), "metadata": metadata}
+        return await self._call("/webhooks/rest/webhook", body, _spoken)
 
     async def trigger(self, sender: str, intent: str) -> list[BotOutput]:
         """Tell the bot something happened outside the chat (an `EXTERNAL_` intent); returns what it said.
 
         The tracker goes on from where it was, so the bot resumes the conversation rather than start over.
         """
+        return await self._call(f"/conversations/{sender}/trigger_intent", {"name": intent}, _triggered)
+
+    async def _call(self, path: str, body: dict[str, Any], read: Callable[[Any], list[BotOutput]]) -> list[BotOutput]:
+        """One request to Rasa behind the breaker: not sent while it is open, counted when it fails."""
         if self.breaker.is_open:
             raise BotUnavailable("the assistant is down (circuit open); not asked")
         try:
-            response = await self._http.post(
-                f"{self._base_url}/conversations/{sender}/trigger_intent",
-                json={"name": intent},
-                timeout=self._timeout,
-            )
+            response = await self._http.post(f"{self._base_url}{path}", json=body, timeout=self._timeout)
             response.raise_for_status()
-            body = response.json()
+            outputs = read(response.json())
         except (httpx.HTTPError, ValueError) as exc:
             if self.breaker.failed():
                 log.warning("event=assistant_circuit_opened failures=%d", self.breaker.failures)
             raise BotUnavailable(f"Rasa at {self._base_url} failed: {type(exc).__name__}: {exc}") from exc
         self.breaker.succeeded()
-        messages = body.get("messages") if isinstance(body, dict) else None
-        return [_parse(entry) for entry in messages or [] if isinstance(entry, dict)]
+        return outputs
 
     async def is_ready(self) -> bool:
         """Rasa has a model loaded and, when known, the action server answers its health check."""
@@ -131,6 +102,29 @@ def as_words(text: str) -> str:
     """The customer's text as words for the NLU: Rasa reads a leading "/" as an intent to force
     (`/restart`, `/EXTERNAL_agent_resolved`), which is for the service, never for customers."""
     return re.sub(r"^\s*/+\s*", "", text) or "?"
+
+
+def _replies(body: Any) -> list[BotOutput]:
+    """The REST channel's answer: a list of outputs."""
+    if not isinstance(body, list):
+        raise ValueError(f"Rasa answered {type(body).__name__}, expected a list")
+    return [_parse(entry) for entry in body if isinstance(entry, dict)]
+
+
+def _spoken(body: Any) -> list[BotOutput]:
+    """The answer to a customer message, which is never silence: every intent of ours ends in a
+    response or an action that speaks, so nothing means an action failed (the action server is down
+    or broke), and the customer must not be left without an answer."""
+    outputs = _replies(body)
+    if not outputs:
+        raise ValueError("Rasa answered nothing: an action failed")
+    return outputs
+
+
+def _triggered(body: Any) -> list[BotOutput]:
+    """The tracker API's answer: the outputs are under "messages"."""
+    messages = body.get("messages") if isinstance(body, dict) else None
+    return _replies(messages or [])
 
 
 def _parse(entry: dict[str, Any]) -> BotOutput:

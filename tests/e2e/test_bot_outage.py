@@ -7,7 +7,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -45,11 +45,20 @@ async def assistant(http: httpx.AsyncClient) -> dict[str, Any]:
     return state
 
 
-async def until_circuit(http: httpx.AsyncClient, state: str, seconds: float) -> None:
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
+    """Wait until `check` holds (a restart or a probe takes a while); give up after `seconds`."""
     deadline = time.monotonic() + seconds
-    while (await assistant(http))["circuit"] != state:
-        assert time.monotonic() < deadline, f"the assistant's circuit did not become {state} in {seconds} s"
+    while not await check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {seconds:.0f} s")
         await asyncio.sleep(0.25)
+
+
+async def until_circuit(http: httpx.AsyncClient, state: str, seconds: float) -> None:
+    async def reached() -> bool:
+        return bool((await assistant(http))["circuit"] == state)
+
+    await eventually(reached, seconds, f"the assistant's circuit becoming {state}")
 
 
 async def ask(stack: Stack, http: httpx.AsyncClient, text: str, answer_contains: str = "") -> tuple[Customer, str]:
@@ -99,10 +108,7 @@ async def test_customers_are_answered_through_a_hang_and_a_crash_of_rasa(
     # starts Rasa again.
     _, answer = await ask(own_stack, http, "How do I reset my password?")
     assert answer == ANSWERS["reset-password"]
-    deadline = time.monotonic() + 180
-    while not await ready(own_stack, http):
-        assert time.monotonic() < deadline, "Rasa was not restarted"
-        await asyncio.sleep(1)
+    await eventually(lambda: ready(own_stack, http), 180, "Rasa's restart")
     assert own_stack.child_pids()["rasa"] != rasa
     _, greeting = await ask(own_stack, http, "good morning")
     assert "Kestrel's assistant" in greeting
@@ -117,10 +123,12 @@ async def test_customers_are_answered_through_a_hang_and_a_crash_of_rasa(
     reply = next(m for m in await customer.history() if m["author"] == "bot")
     assert reply["payload"]["answer"]["source"] == "knowledge_base"
     assert (await assistant(http))["failures_in_a_row"] == 1
-    deadline = time.monotonic() + 120
-    while own_stack.child_pids().get("rasa-actions") in (None, actions) or not await actions_ready(own_stack, http):
-        assert time.monotonic() < deadline, "the action server was not restarted"
-        await asyncio.sleep(1)
+
+    async def actions_back() -> bool:
+        restarted = own_stack.child_pids().get("rasa-actions") not in (None, actions)
+        return restarted and await actions_ready(own_stack, http)
+
+    await eventually(actions_back, 120, "the action server's restart")
 
     # The conversation from before the crash goes on where it was: Rasa's tracker store kept it.
     assert "hello" in await rasa_heard(own_stack, http, regular)
