@@ -60,6 +60,16 @@ class Forbidden(DomainError):
     status_code = 403
 
 
+class MalformedBody(DomainError):
+    status_code = 400
+
+
+class NotConfigured(DomainError):
+    """A channel whose secrets are not set: nothing it receives can be trusted, so nothing is taken."""
+
+    status_code = 503
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def handle_domain_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)

@@ -15,7 +15,14 @@ from app.assignment.flows import AssignmentFlows
 from app.assignment.router import router as routing_router
 from app.assistant.breaker import CircuitBreaker
 from app.assistant.rasa_client import RasaClient
+from app.channels.events import META, X
+from app.channels.intake import Intake
+from app.channels.meta.client import MetaClient
+from app.channels.router import router as channels_router
+from app.channels.sender import RetryPolicy, Sender
 from app.channels.webchat.router import router as webchat_router
+from app.channels.webhooks import router as webhooks_router
+from app.channels.x.client import XClient
 from app.conversations.flows import ConversationFlows
 from app.conversations.reports import router as reports_router
 from app.db import make_engine, session_factory
@@ -65,6 +72,21 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
         hub=hub,
         assignment=assignment,
     )
+    meta = MetaClient(http, settings.meta_graph_url, settings.meta_page_token)
+    x = XClient(http, settings.x_api_url, settings.x_bearer_token)
+    intake = Intake(
+        open_session=open_session,
+        deliver=conversation_flows.message_stored,
+        read_comment=meta.comment,
+        settle_seconds=settings.inbox_settle_seconds,
+    )
+    sender = Sender(
+        open_session=open_session,
+        clients={META: meta, X: x},
+        policy=RetryPolicy(max_attempts=settings.outbox_max_attempts, base_seconds=settings.outbox_retry_seconds),
+        notify=conversation_flows.message_stored,
+    )
+    conversation_flows.outbound_queued = sender.wake
     return Services(
         settings=settings,
         engine=engine,
@@ -74,6 +96,8 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
         knowledge=knowledge,
         assignment=assignment,
         conversations=conversation_flows,
+        intake=intake,
+        sender=sender,
     )
 
 
@@ -89,10 +113,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         asyncio.create_task(services.assignment.tick_forever()),
         asyncio.create_task(services.knowledge.follow(services.open_session)),
         asyncio.create_task(services.conversations.bot.probe_forever(settings.rasa_probe_seconds)),
+        asyncio.create_task(services.intake.run_forever()),
     ]
+    sending = asyncio.create_task(services.sender.run_forever())
     try:
         yield
     finally:
+        await services.sender.stop(sending)
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
@@ -113,6 +140,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     routers = (
         health_router,
         webchat_router,
+        webhooks_router,
+        channels_router,
         kb_router,
         kb_manage_router,
         agent_socket_router,

@@ -5,6 +5,7 @@ import logging
 from sqlmodel import Session
 
 from app.agents import service as agents
+from app.channels.events import PLATFORM_CHANNELS
 from app.kb import service as kb
 from knowledge.demo import load_demo_articles
 
@@ -35,7 +36,7 @@ def seed_demo(*, session: Session, agent_token: str, fallback_team: str) -> None
             email=DEMO_AGENT_EMAIL,
             token=agent_token,
             skills=skills,
-            capacity={"webchat": 3},
+            capacity={channel: 3 for channel in ("webchat", *sorted(PLATFORM_CHANNELS))},
             # The fallback team catches whatever nobody more skilled takes (see docs/routing.md).
             teams=[fallback_team],
         )

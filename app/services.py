@@ -6,6 +6,8 @@ import httpx
 from sqlalchemy import Engine
 
 from app.assignment.flows import AssignmentFlows
+from app.channels.intake import Intake
+from app.channels.sender import Sender
 from app.conversations.flows import ConversationFlows
 from app.db import SessionFactory
 from app.kb.live import LiveIndex
@@ -23,3 +25,5 @@ class Services:
     knowledge: LiveIndex
     assignment: AssignmentFlows
     conversations: ConversationFlows
+    intake: Intake
+    sender: Sender

@@ -58,6 +58,20 @@ class Settings(BaseSettings):
     grace_seconds: float = 60.0
     sla_seconds: float = 300.0
 
+    # Social channels (docs/channels.md). The API hosts are the platforms' own unless pointed elsewhere.
+    meta_app_secret: str = ""
+    meta_verify_token: str = ""
+    meta_page_token: str = ""
+    meta_graph_url: str = "https://graph.facebook.com/v21.0"
+    x_consumer_secret: str = ""
+    x_bearer_token: str = ""
+    x_api_url: str = "https://api.twitter.com"
+    x_brand_user_id: str = ""
+    # How long an event waits in the inbox so that ones delivered out of order can be put back in order.
+    inbox_settle_seconds: float = 1.0
+    outbox_max_attempts: int = 8
+    outbox_retry_seconds: float = 1.0
+
     demo_agent_token: str = DEMO_AGENT_TOKEN
     # Public evaluation data sets (BANKING77, CLINC150) for the quality benchmarks; never committed.
     evaluation_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"

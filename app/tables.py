@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from app.agents.models import Agent
 from app.assignment.models import Alert, Offer, RoutingDecision, WorkItem
+from app.channels.models import InboxEvent, OutboxItem
 from app.conversations.models import Conversation, Message
 from app.customers.models import ChannelIdentity, Customer
 from app.kb.models import AnswerRecord, ArticleRecord, ArticleVersion, KnowledgeState, UnansweredQuestion
@@ -19,9 +20,11 @@ __all__ = [
     "ChannelIdentity",
     "Conversation",
     "Customer",
+    "InboxEvent",
     "KnowledgeState",
     "Message",
     "Offer",
+    "OutboxItem",
     "RoutingDecision",
     "UnansweredQuestion",
     "WorkItem",

@@ -83,6 +83,7 @@ def without_bot(matches: Sequence[Match], threshold: float, detail: str) -> BotT
             "article": {"slug": article.slug, "title": article.title, "version": article.version},
             "score": round(best.confidence, 4),
             "source": "knowledge_base",
+            "short_answer": article.short_answer,
         }
         return BotTurn(replies=(Reply(text=article.answer, payload={"answer": provenance}),))
     tried = [

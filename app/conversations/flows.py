@@ -7,6 +7,7 @@ from the database each time, so a restart simply picks up where the last process
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 
 from sqlmodel import Session
 
@@ -15,6 +16,7 @@ from app.assignment.flows import AssignmentFlows
 from app.assignment.service import Outcome
 from app.assistant import turns
 from app.assistant.rasa_client import BotUnavailable, RasaClient
+from app.channels.events import PLATFORM_CHANNELS
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, Owner
 from app.db import SessionFactory, run_in_session
@@ -49,10 +51,18 @@ class ConversationFlows:
         self._again: set[uuid.UUID] = set()
         # Conversations a person just resolved: the bot is told before it hears the next message.
         self._handed_back: set[uuid.UUID] = set()
+        # Wakes the outbox sender; set once the sender exists.
+        self.outbound_queued: Callable[[], None] = lambda: None
+
+    def _publish(self, conversation: Conversation, message: Message) -> None:
+        publish_message(self._hub, conversation, message)
+        if conversation.channel in PLATFORM_CHANNELS:
+            # A reply to a platform was queued in the same transaction: have it sent now.
+            self.outbound_queued()
 
     def message_stored(self, conversation: Conversation, message: Message) -> None:
         """Deliver a new customer message live, and have it handled if the bot owns the conversation."""
-        publish_message(self._hub, conversation, message)
+        self._publish(conversation, message)
         if message.handled_at is None:
             self.wake(conversation.id)
 
@@ -137,7 +147,7 @@ class ConversationFlows:
         else:
             recorded, outcome = await run_in_session(self._open_session, record)
         for stored in recorded.stored:
-            publish_message(self._hub, recorded.conversation, stored)
+            self._publish(recorded.conversation, stored)
         if recorded.handed_off:
             log.info("event=handoff conversation=%s reason=%s", conversation_id, (turn.handoff or {}).get("reason"))
         self._assignment.publish(outcome)
@@ -185,7 +195,7 @@ class ConversationFlows:
 
         message, created, conversation = await run_in_session(self._open_session, store)
         if created:
-            publish_message(self._hub, conversation, message)
+            self._publish(conversation, message)
         return message
 
     async def agent_resolve(self, agent_id: int, conversation_id: uuid.UUID) -> Message:

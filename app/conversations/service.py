@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.agents.models import Agent
+from app.channels import outbox
 from app.conversations.models import Author, Conversation, Kind, Message, Owner, Status
 from app.errors import ConversationNotFound, InvalidMessage, NotConversationOwner
 from app.timestamps import utcnow
@@ -22,6 +23,12 @@ def create(*, session: Session, customer_id: uuid.UUID, channel: str) -> Convers
     session.add(conversation)
     session.flush()
     return conversation
+
+
+def latest(*, session: Session, customer_id: uuid.UUID, channel: str) -> Conversation | None:
+    """The customer's most recent conversation on a channel; a new message there continues it."""
+    statement = select(Conversation).where(Conversation.customer_id == customer_id, Conversation.channel == channel)
+    return session.exec(statement.order_by(col(Conversation.created_at).desc())).first()
 
 
 def get(*, session: Session, conversation_id: uuid.UUID) -> Conversation:
@@ -76,6 +83,17 @@ def _append(
     session.add(conversation)
     session.add(message)
     session.flush()
+    if outbox.wanted(conversation, message):
+        for refusal in outbox.enqueue(session, conversation, message):
+            _append(
+                session,
+                conversation,
+                author=Author.system,
+                kind=Kind.event,
+                text=f"Not delivered: {refusal}",
+                payload={"event": "undelivered", "message_id": message.id, "reason": refusal},
+                internal=True,
+            )
     return message
 
 
@@ -89,7 +107,13 @@ def _existing(session: Session, conversation_id: uuid.UUID, client_message_id: s
 
 
 def add_customer_message(
-    *, session: Session, conversation_id: uuid.UUID, text: str, client_message_id: str | None
+    *,
+    session: Session,
+    conversation_id: uuid.UUID,
+    text: str,
+    client_message_id: str | None,
+    payload: dict[str, Any] | None = None,
+    handled: bool = False,
 ) -> tuple[Message, bool]:
     """Store what the customer wrote; a repeated client id returns the first message, stores nothing."""
     conversation = _lock(session, conversation_id)
@@ -106,8 +130,9 @@ def add_customer_message(
         conversation,
         author=Author.customer,
         text=text,
+        payload=payload,
         client_message_id=client_message_id,
-        handled=conversation.owner != Owner.bot,
+        handled=handled or conversation.owner != Owner.bot,
     )
     return message, True
 
@@ -303,3 +328,17 @@ def with_unhandled_messages(*, session: Session) -> list[uuid.UUID]:
 def owned_by(*, session: Session, agent_id: int) -> list[Conversation]:
     statement = select(Conversation).where(Conversation.owner == Owner.agent, Conversation.agent_id == agent_id)
     return list(session.exec(statement.order_by(col(Conversation.updated_at))))
+
+
+def note_undelivered(*, session: Session, conversation_id: uuid.UUID, message_id: int | None, reason: str) -> Message:
+    """A reply the platform refused for good: the agents see it, with the reason, in the conversation."""
+    conversation = _lock(session, conversation_id)
+    return _append(
+        session,
+        conversation,
+        author=Author.system,
+        kind=Kind.event,
+        text=f"Not delivered: {reason}",
+        payload={"event": "undelivered", "message_id": message_id, "reason": reason},
+        internal=True,
+    )

@@ -40,3 +40,20 @@ def authenticate_webchat(*, session: Session, token: str) -> ChannelIdentity:
 
 def get(*, session: Session, customer_id: uuid.UUID) -> Customer | None:
     return session.get(Customer, customer_id)
+
+
+def identify(*, session: Session, channel: str, external_id: str, display_name: str | None) -> ChannelIdentity:
+    """The identity a platform gives a customer, creating the customer the first time they write."""
+    statement = select(ChannelIdentity).where(
+        ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
+    )
+    identity = session.exec(statement).first()
+    if identity is not None:
+        return identity
+    customer = Customer(display_name=display_name)
+    session.add(customer)
+    session.flush()
+    identity = ChannelIdentity(customer_id=customer.id, channel=channel, external_id=external_id)
+    session.add(identity)
+    session.flush()
+    return identity

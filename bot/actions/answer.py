@@ -33,6 +33,8 @@ class ActionAnswerFaq(Action):
                     "text": answer["answer"],
                     "article": {"slug": answer["slug"], "title": answer["title"], "version": answer["version"]},
                     "score": answer["confidence"],
+                    # What fits a public reply on X (280 characters), when the article has one.
+                    "short_answer": answer.get("short_answer") or "",
                 }
             )
             return [SlotSet("rephrase_asked", False)]

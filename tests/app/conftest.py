@@ -1,5 +1,6 @@
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,8 +15,18 @@ from tests.support.servers import LiveServer, serve
 
 
 @pytest.fixture
+def extra_settings() -> dict[str, Any]:
+    """Settings a whole module needs (overridden there), as the social channels' stand-in URLs."""
+    return {}
+
+
+@pytest.fixture
 def live(
-    request: pytest.FixtureRequest, sqlite_url: str, tmp_path: Path, embedder: OnnxEmbedder
+    request: pytest.FixtureRequest,
+    sqlite_url: str,
+    tmp_path: Path,
+    embedder: OnnxEmbedder,
+    extra_settings: dict[str, Any],
 ) -> Iterator[LiveServer]:
     """The service on a real port with the demo data; no Rasa is listening where it looks for one.
 
@@ -32,7 +43,7 @@ def live(
         var_dir=tmp_path,
         rasa_url=f"http://127.0.0.1:{free_port()}",
         rasa_timeout_seconds=2.0,
-        **(marker.kwargs if marker else {}),
+        **{**extra_settings, **(marker.kwargs if marker else {})},
     )
     with serve(create_app(settings, embedder=embedder)) as server:
         yield server

@@ -1,0 +1,94 @@
+"""Platform events in two shapes: as cut out of a webhook delivery (to store), and as a customer's
+message (to answer), the same whatever the platform.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.channels.models import InboxStatus
+
+META = "meta"
+X = "x"
+
+# Conversation channels. A public channel's replies are seen by everybody.
+MESSENGER = "messenger"
+INSTAGRAM = "instagram"
+FACEBOOK_COMMENT = "facebook_comment"
+INSTAGRAM_COMMENT = "instagram_comment"
+X_DM = "x_dm"
+X_MENTION = "x_mention"
+PUBLIC_CHANNELS = frozenset({FACEBOOK_COMMENT, INSTAGRAM_COMMENT, X_MENTION})
+PLATFORM_CHANNELS = frozenset({MESSENGER, INSTAGRAM, X_DM}) | PUBLIC_CHANNELS
+# Where a public channel's customer is taken to talk in private.
+PRIVATE_OF = {FACEBOOK_COMMENT: MESSENGER, INSTAGRAM_COMMENT: INSTAGRAM, X_MENTION: X_DM}
+
+
+class Unprocessable(ValueError):
+    """An event we cannot make a message of; it is kept with this reason."""
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    """One event of a webhook delivery, keyed by the platform's own id, as the inbox stores it."""
+
+    platform: str
+    key: str
+    channel: str
+    occurred_at: datetime
+    raw: dict[str, Any]
+    status: InboxStatus = InboxStatus.pending
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A customer's message or public post."""
+
+    platform: str
+    channel: str
+    # The identity namespace of the sender id (a Messenger PSID is not a Facebook comment author id).
+    identity: str
+    sender_id: str
+    sender_name: str | None
+    text: str
+    # The ids a reply to this message needs: recipient_id for a DM, comment_id or tweet_id in public.
+    reply_to: dict[str, str] = field(default_factory=dict)
+    link: str | None = None
+
+    @property
+    def public(self) -> bool:
+        return self.channel in PUBLIC_CHANNELS
+
+
+def from_millis(value: Any) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError, OSError) as exc:
+        raise Unprocessable(f"timestamp {value!r} is not milliseconds since the epoch") from exc
+
+
+def from_seconds(value: Any) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (TypeError, ValueError, OverflowError, OSError) as exc:
+        raise Unprocessable(f"timestamp {value!r} is not seconds since the epoch") from exc
+
+
+def fingerprint(value: Any) -> str:
+    """A stable key for an event that carries no id of its own."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def text_of(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise Unprocessable(f"{name} is missing or not text")
+    return value
+
+
+def mapping(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Unprocessable(f"{name} is missing or not an object")
+    return value

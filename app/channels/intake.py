@@ -1,0 +1,196 @@
+"""From a stored platform event to a customer message in a conversation, in the background.
+
+A public post with personal data, or about the customer's own account, is not answered in public: the
+public thread gets a short invitation with no personal data, and the same case goes on in private
+(a DM on X, a private reply to the comment on Meta) with the public post linked. What is stored of
+such a post is masked, in both places.
+"""
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from app.channels import inbox
+from app.channels.events import META, PRIVATE_OF, Inbound, Unprocessable, X
+from app.channels.meta import webhook as meta_webhook
+from app.channels.models import InboxEvent, InboxStatus
+from app.channels.outbox import SendFailed
+from app.channels.x import webhook as x_webhook
+from app.conversations import service as conversations
+from app.conversations.models import Conversation, Message
+from app.customers import service as customers
+from app.db import SessionFactory, run_in_session
+from app.privacy.public import examine
+from app.timestamps import utcnow
+
+log = logging.getLogger(__name__)
+
+Stored = list[tuple[Conversation, Message]]
+# Reads an Instagram mention's comment from the Graph API: {"text", "from": {"id", "username"}}.
+CommentReader = Callable[[str], Awaitable[dict[str, Any]]]
+
+MOVED_TO_PRIVATE = {
+    META: "Thanks for reaching out! To keep your details safe we've sent you a private message. Let's continue there.",
+    X: "Thanks for reaching out! To keep your details safe, let's continue in a DM: we've sent you one.",
+}
+BATCH = 200
+
+
+def message_key(platform: str, event_key: str) -> str:
+    """The stored message's client id: a second guard, after the inbox's, against a double message."""
+    return f"{platform}:{hashlib.sha256(event_key.encode()).hexdigest()[:40]}"
+
+
+def _conversation(session: Session, customer_id: Any, channel: str) -> Conversation:
+    found = conversations.latest(session=session, customer_id=customer_id, channel=channel)
+    return found or conversations.create(session=session, customer_id=customer_id, channel=channel)
+
+
+def accept(*, session: Session, inbound: Inbound, event_key: str) -> Stored:
+    """Store a customer's message where it belongs; returns what was stored, to deliver and handle."""
+    identity = customers.identify(
+        session=session, channel=inbound.identity, external_id=inbound.sender_id, display_name=inbound.sender_name
+    )
+    key = message_key(inbound.platform, event_key)
+    platform = {"name": inbound.platform, "reply_to": inbound.reply_to, "link": inbound.link}
+    post = examine(inbound.text)
+    here = _conversation(session, identity.customer_id, inbound.channel)
+    if not inbound.public or post.private_reason is None:
+        message, created = conversations.add_customer_message(
+            session=session,
+            conversation_id=here.id,
+            text=inbound.text,
+            client_message_id=key,
+            payload={"platform": platform},
+        )
+        return [(here, message)] if created else []
+    masked = {"kinds": sorted(set(post.found)), "reason": post.private_reason}
+    public, created = conversations.add_customer_message(
+        session=session,
+        conversation_id=here.id,
+        text=post.masked,
+        client_message_id=key,
+        payload={"platform": platform, "masked": masked},
+        handled=True,
+    )
+    if not created:
+        return []
+    private = _conversation(session, identity.customer_id, PRIVATE_OF[inbound.channel])
+    if inbound.platform == X:
+        private_target = {"recipient_id": inbound.sender_id}
+    else:
+        private_target = {"comment_id": inbound.reply_to["comment_id"], "private": "true"}
+    moved, _ = conversations.add_customer_message(
+        session=session,
+        conversation_id=private.id,
+        text=post.masked,
+        client_message_id=key,
+        payload={
+            "platform": {"name": inbound.platform, "reply_to": private_target, "link": inbound.link},
+            "masked": masked,
+            "from_public": {"conversation_id": str(here.id), "message_id": public.id, "link": inbound.link},
+        },
+    )
+    notice = conversations.tell_customer(
+        session=session,
+        conversation_id=here.id,
+        text=MOVED_TO_PRIVATE[inbound.platform],
+        payload={"event": "moved_to_private", "deliver": True, "private_conversation_id": str(private.id)},
+    )
+    return [(here, public), (here, notice), (private, moved)]
+
+
+def normalize(event: InboxEvent, fetched: dict[str, Any] | None) -> Inbound:
+    if event.platform == META:
+        return meta_webhook.inbound(event.channel, event.raw, fetched)
+    if event.platform == X:
+        return x_webhook.inbound(event.channel, event.raw)
+    raise Unprocessable(f"no platform {event.platform!r}")
+
+
+class Intake:
+    """Processes the inbox: on a wake-up after the settle time, and every few seconds regardless, so
+    events stored by a process that died, or by another instance, are never left behind."""
+
+    def __init__(
+        self,
+        *,
+        open_session: SessionFactory,
+        deliver: Callable[[Conversation, Message], None],
+        read_comment: CommentReader,
+        settle_seconds: float,
+        idle_seconds: float = 5.0,
+    ) -> None:
+        self._open_session = open_session
+        self._deliver = deliver
+        self._read_comment = read_comment
+        self._settle = settle_seconds
+        self._idle = idle_seconds
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("event=inbox_drain_failed")
+            try:
+                await asyncio.wait_for(self._woken.wait(), timeout=self._idle)
+                self._woken.clear()
+                # Let events delivered out of order around this one arrive before ordering them.
+                await asyncio.sleep(self._settle)
+            except TimeoutError:
+                pass
+
+    async def drain(self) -> int:
+        """Process every settled pending event; returns how many were processed."""
+        done = 0
+        while True:
+            settled_before = utcnow() - timedelta(seconds=self._settle)
+
+            def settled(session: Session, before: datetime = settled_before) -> list[int]:
+                return inbox.due(session=session, settled_before=before, limit=BATCH)
+
+            due = await run_in_session(self._open_session, settled)
+            for event_id in due:
+                await self._process(event_id)
+            done += len(due)
+            if len(due) < BATCH:
+                return done
+
+    async def _process(self, event_id: int) -> None:
+        fetched: dict[str, Any] | None = None
+        event = await run_in_session(self._open_session, lambda s: s.get(InboxEvent, event_id))
+        if event is not None and event.platform == META and meta_webhook.is_mention(event.raw):
+            comment = str(event.raw["event"]["value"].get("comment_id"))
+            try:
+                fetched = await self._read_comment(comment)
+            except SendFailed as exc:
+                if exc.retry:
+                    # Left pending: the next round reads it again.
+                    log.warning("event=mention_unreadable inbox=%d reason=%s", event_id, exc.reason)
+                    return
+
+        def work(session: Session) -> Stored:
+            claimed = inbox.claim(session=session, event_id=event_id)
+            if claimed is None:
+                return []
+            try:
+                inbound = normalize(claimed, fetched)
+            except Unprocessable as exc:
+                inbox.finish(session=session, event=claimed, status=InboxStatus.unprocessable, reason=str(exc))
+                return []
+            stored = accept(session=session, inbound=inbound, event_key=claimed.event_key)
+            inbox.finish(session=session, event=claimed, status=InboxStatus.processed)
+            return stored
+
+        for conversation, message in await run_in_session(self._open_session, work):
+            self._deliver(conversation, message)

@@ -1,0 +1,184 @@
+"""Sends the outbox to the platforms: in order within a conversation, with retries that back off, and
+a dead-letter state, with the reason, for what can never be sent."""
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+from typing import Protocol
+
+from sqlmodel import Session, col, select
+
+from app.channels.models import OutboxItem, OutboxStatus
+from app.channels.outbox import SendFailed
+from app.conversations import service as conversations
+from app.conversations.models import Conversation, Message
+from app.db import SessionFactory, run_in_session
+from app.timestamps import utcnow
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+
+
+class PlatformClient(Protocol):
+    async def send(self, item: OutboxItem) -> str: ...
+
+
+class RetryPolicy:
+    """Exponential backoff with jitter, so retries after an outage do not arrive all at once."""
+
+    def __init__(self, *, max_attempts: int = 8, base_seconds: float = 1.0, cap_seconds: float = 300.0) -> None:
+        self.max_attempts = max_attempts
+        self.base_seconds = base_seconds
+        self.cap_seconds = cap_seconds
+
+    def delay(self, attempts: int) -> float:
+        backoff: float = min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempts - 1))
+        return backoff * random.uniform(0.5, 1.5)
+
+
+class Sender:
+    def __init__(
+        self,
+        *,
+        open_session: SessionFactory,
+        clients: dict[str, PlatformClient],
+        policy: RetryPolicy,
+        notify: Callable[[Conversation, Message], None],
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self._open_session = open_session
+        self._clients = clients
+        self._policy = policy
+        self._notify = notify
+        self._idle = idle_seconds
+        self._woken = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    async def stop(self, task: "asyncio.Task[None]", seconds: float = 10.0) -> None:
+        """Finish the send in flight before stopping: cut off between the platform's answer and its
+        record, a reply would be sent again after the restart."""
+        self._stopping = True
+        self._woken.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=seconds)
+        except TimeoutError:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def run_forever(self) -> None:
+        while not self._stopping:
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("event=outbox_drain_failed")
+            try:
+                await asyncio.wait_for(self._woken.wait(), timeout=self._idle)
+                self._woken.clear()
+            except TimeoutError:
+                pass
+
+    async def drain(self) -> int:
+        """Try every pending item that is due; returns how many were sent."""
+        items = await run_in_session(self._open_session, _pending)
+        now = utcnow()
+        waiting: set[object] = set()
+        sent = 0
+        for item in items:
+            if self._stopping:
+                break
+            # A later reply never overtakes an earlier one still waiting for its retry.
+            if item.conversation_id in waiting:
+                continue
+            if item.next_attempt_at > now:
+                waiting.add(item.conversation_id)
+                continue
+            client = self._clients.get(item.platform)
+            try:
+                if client is None:
+                    raise SendFailed(f"no client for {item.platform}", retry=False)
+                external_id = await client.send(item)
+            except SendFailed as failure:
+                waiting.add(item.conversation_id)
+                await self._failed(item, failure)
+                continue
+            await run_in_session(self._open_session, partial(_sent, item=item, external_id=external_id))
+            sent += 1
+        return sent
+
+    async def _failed(self, item: OutboxItem, failure: SendFailed) -> None:
+        attempts = item.attempts + 1
+        dead = not failure.retry or attempts >= self._policy.max_attempts
+        delay = failure.after_seconds if failure.after_seconds is not None else self._policy.delay(attempts)
+        reason = (
+            failure.reason if not failure.retry or not dead else f"gave up after {attempts} attempts: {failure.reason}"
+        )
+
+        def record(session: Session) -> tuple[Conversation, Message] | None:
+            stored = session.get(OutboxItem, item.id)
+            if stored is None or stored.status != OutboxStatus.pending:
+                return None
+            stored.attempts = attempts
+            stored.last_error = reason[:1000]
+            if not dead:
+                stored.next_attempt_at = utcnow() + timedelta(seconds=delay)
+                session.add(stored)
+                return None
+            stored.status = OutboxStatus.dead
+            session.add(stored)
+            note = conversations.note_undelivered(
+                session=session, conversation_id=stored.conversation_id, message_id=stored.message_id, reason=reason
+            )
+            return conversations.get(session=session, conversation_id=stored.conversation_id), note
+
+        noted = await run_in_session(self._open_session, record)
+        log.warning(
+            "event=outbox_send_failed item=%s platform=%s kind=%s attempts=%d dead=%s reason=%s",
+            item.id,
+            item.platform,
+            item.kind,
+            attempts,
+            dead,
+            failure.reason,
+        )
+        if noted is not None:
+            self._notify(*noted)
+
+
+def _pending(session: Session) -> list[OutboxItem]:
+    statement = select(OutboxItem).where(OutboxItem.status == OutboxStatus.pending).order_by(col(OutboxItem.id))
+    return list(session.exec(statement.limit(BATCH)))
+
+
+def _sent(session: Session, *, item: OutboxItem, external_id: str) -> None:
+    stored = session.get(OutboxItem, item.id)
+    if stored is None:
+        return
+    stored.status = OutboxStatus.sent
+    stored.external_id = external_id[:200]
+    stored.attempts = item.attempts + 1
+    stored.sent_at = utcnow()
+    session.add(stored)
+
+
+def listed(*, session: Session, status: OutboxStatus, limit: int = 100) -> list[OutboxItem]:
+    statement = select(OutboxItem).where(OutboxItem.status == status).order_by(col(OutboxItem.id).desc())
+    return list(session.exec(statement.limit(limit)))
+
+
+def retry(*, session: Session, item_id: int) -> OutboxItem | None:
+    """A supervisor sends a dead item again (after fixing a token, say)."""
+    item = session.get(OutboxItem, item_id)
+    if item is None or item.status != OutboxStatus.dead:
+        return None
+    item.status = OutboxStatus.pending
+    item.attempts = 0
+    item.next_attempt_at = utcnow()
+    session.add(item)
+    return item
