@@ -31,6 +31,14 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
 BearerToken = Annotated[str, Depends(bearer_token)]
 
 
+async def _agent(services: ServicesDep, token: BearerToken) -> Agent:
+    return await run_in_session(services.open_session, lambda s: agents.authenticate(session=s, token=token))
+
+
+# Anyone who works in the console: agents, supervisors, knowledge managers.
+CurrentAgent = Annotated[Agent, Depends(_agent)]
+
+
 def _with_role(role: Role, described: str) -> Callable[[Services, str], Awaitable[Agent]]:
     async def current(services: ServicesDep, token: BearerToken) -> Agent:
         agent = await run_in_session(services.open_session, lambda s: agents.authenticate(session=s, token=token))

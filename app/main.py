@@ -25,6 +25,7 @@ from app.channels.webhooks import router as webhooks_router
 from app.channels.x.client import XClient
 from app.conversations.flows import ConversationFlows
 from app.conversations.reports import router as reports_router
+from app.customers.router import router as customers_router
 from app.db import make_engine, session_factory
 from app.errors import install_error_handlers
 from app.health import router as health_router
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         webchat_router,
         webhooks_router,
         channels_router,
+        customers_router,
         kb_router,
         kb_manage_router,
         agent_socket_router,

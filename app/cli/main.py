@@ -12,6 +12,7 @@ from app.settings import get_settings
 BENCHMARKS = {
     "bot": "bench.bot",
     "bot-quality": "bench.bot_quality",
+    "ingest": "bench.ingest",
     "kb": "bench.kb",
     "kb-quality": "bench.kb_quality",
     "nlu": "bench.nlu",

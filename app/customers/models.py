@@ -15,6 +15,14 @@ class Customer(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     display_name: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # Contact details an agent recorded; a verified one that another customer also has verified is
+    # the same person, and the two are linked.
+    email: str | None = Field(default=None, max_length=320, index=True)
+    email_verified: bool = False
+    phone: str | None = Field(default=None, max_length=32, index=True)
+    phone_verified: bool = False
+    # Set when this customer was linked into another: everything of theirs moved there.
+    merged_into: uuid.UUID | None = Field(default=None, foreign_key="customers.id")
 
 
 class ChannelIdentity(SQLModel, table=True):

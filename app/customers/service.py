@@ -1,11 +1,14 @@
 """Customers and their channel identities."""
 
+import re
 import uuid
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from app.conversations.models import Conversation
 from app.customers.models import ChannelIdentity, Customer
-from app.errors import Unauthorized
+from app.errors import InvalidInput, NotFound, Unauthorized
+from app.privacy.masking import EMAIL
 from app.security import hash_token, new_token
 
 WEBCHAT = "webchat"
@@ -57,3 +60,90 @@ def identify(*, session: Session, channel: str, external_id: str, display_name: 
     session.add(identity)
     session.flush()
     return identity
+
+
+def current(*, session: Session, customer_id: uuid.UUID) -> Customer:
+    """The customer, following links: someone linked into another is that other customer now."""
+    customer = session.get(Customer, customer_id)
+    seen = set()
+    while customer is not None and customer.merged_into is not None and customer.id not in seen:
+        seen.add(customer.id)
+        customer = session.get(Customer, customer.merged_into)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} does not exist")
+    return customer
+
+
+def link(*, session: Session, keep_id: uuid.UUID, merge_id: uuid.UUID) -> Customer:
+    """The same person known twice: `merge_id`'s identities and conversations move to `keep_id`."""
+    keep = current(session=session, customer_id=keep_id)
+    merge = current(session=session, customer_id=merge_id)
+    if keep.id == merge.id:
+        return keep
+    for identity in session.exec(select(ChannelIdentity).where(ChannelIdentity.customer_id == merge.id)):
+        identity.customer_id = keep.id
+        session.add(identity)
+    for conversation in session.exec(select(Conversation).where(Conversation.customer_id == merge.id)):
+        conversation.customer_id = keep.id
+        session.add(conversation)
+    for field in ("display_name", "email", "phone"):
+        if getattr(keep, field) is None and getattr(merge, field) is not None:
+            setattr(keep, field, getattr(merge, field))
+    keep.email_verified = keep.email_verified or (merge.email_verified and keep.email == merge.email)
+    keep.phone_verified = keep.phone_verified or (merge.phone_verified and keep.phone == merge.phone)
+    merge.merged_into = keep.id
+    session.add_all([keep, merge])
+    session.flush()
+    return keep
+
+
+def normalized_email(value: str) -> str:
+    email = value.strip().lower()
+    if not EMAIL.fullmatch(email):
+        raise InvalidInput(f"{value!r} is not an email address", field="email")
+    return email
+
+
+def normalized_phone(value: str) -> str:
+    digits = re.sub(r"[^\d+]", "", value.strip())
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if not re.fullmatch(r"\+?\d{7,15}", digits):
+        raise InvalidInput(f"{value!r} is not a phone number", field="phone")
+    return digits
+
+
+def set_contact(
+    *, session: Session, customer_id: uuid.UUID, email: str | None, phone: str | None, verified: bool
+) -> tuple[Customer, list[uuid.UUID]]:
+    """Record contact details; a verified one that another customer has verified links the two (the
+    older customer is kept). Returns the customer and the ids linked into it."""
+    customer = current(session=session, customer_id=customer_id)
+    if email is not None:
+        customer.email, customer.email_verified = normalized_email(email), verified
+    if phone is not None:
+        customer.phone, customer.phone_verified = normalized_phone(phone), verified
+    session.add(customer)
+    session.flush()
+    matches: list[Customer] = []
+    if customer.email and customer.email_verified:
+        matches += session.exec(select(Customer).where(Customer.email == customer.email, col(Customer.email_verified)))
+    if customer.phone and customer.phone_verified:
+        matches += session.exec(select(Customer).where(Customer.phone == customer.phone, col(Customer.phone_verified)))
+    linked = []
+    for other in sorted({m.id: m for m in matches}.values(), key=lambda c: c.created_at):
+        if other.merged_into is None and other.id != customer.id:
+            older, newer = (other, customer) if other.created_at <= customer.created_at else (customer, other)
+            customer = link(session=session, keep_id=older.id, merge_id=newer.id)
+            linked.append(newer.id)
+    return customer, linked
+
+
+def identities_of(*, session: Session, customer_id: uuid.UUID) -> list[ChannelIdentity]:
+    statement = select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id)
+    return list(session.exec(statement.order_by(col(ChannelIdentity.created_at))))
+
+
+def conversations_of(*, session: Session, customer_id: uuid.UUID) -> list[Conversation]:
+    statement = select(Conversation).where(Conversation.customer_id == customer_id)
+    return list(session.exec(statement.order_by(col(Conversation.created_at).desc())))

@@ -1,0 +1,180 @@
+"""`carebridge bench ingest`: webhook deliveries acknowledged per second, and how long the
+acknowledgement takes (p50, p99), during a burst, on SQLite and on PostgreSQL.
+
+The service (`carebridge serve`, in its own process) checks the signature, stores the delivery's events
+in the inbox and answers; customers, conversations, the bot's answer and the call to the platform
+come after, in the background, while the burst goes on. The baseline, measured in the same run on
+the same kind of database, is a handler that does all of that before it answers
+(`bench/ingest_inline.py`). Meta's stand-in (`tests/support/platforms.py`) takes the replies.
+"""
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from sqlmodel import select
+
+from app.channels.models import OutboxItem, OutboxStatus
+from app.cli.background import free_port
+from app.cli.up import prepare
+from app.db import make_engine, session_factory
+from app.settings import PROJECT_ROOT, Settings
+from bench.report import Measure, Report, percentile
+from bench.routing import DEFAULT_POSTGRES, scratch_database
+from knowledge.demo import load_demo_articles
+from tests.support import platform_payloads as payloads
+from tests.support.platforms import GRAPH_PREFIX, FakePlatforms
+from tests.support.servers import serve
+
+DELIVERIES = 3_000
+CONCURRENCY = 16
+ACK_TARGET_MS = 100.0
+
+
+def bodies(count: int, offset: int) -> list[tuple[bytes, dict[str, str]]]:
+    """Messenger deliveries of one message each, from 500 customers asking the demo FAQ."""
+    questions = [a.questions[0] for a in load_demo_articles()]
+    now = int(time.time() * 1000)
+    signed = []
+    for n in range(offset, offset + count):
+        event = payloads.dm(f"m_bench_{n}", f"psid-{n % 500}", questions[n % len(questions)], now + n)
+        signed.append(payloads.signed_meta(payloads.page(event)))
+    return signed
+
+
+@contextmanager
+def server(argv: list[str], settings: Settings, env: dict[str, str]) -> Iterator[str]:
+    log = (settings.var_dir / "server.log").open("w")
+    process = subprocess.Popen(argv, cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{settings.port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{argv} did not start; see {settings.var_dir / 'server.log'}")
+            try:
+                if httpx.post(f"{url}/webhooks/meta", content=b"{}").status_code in (401, 404):
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        log.close()
+
+
+async def burst(url: str, signed: list[tuple[bytes, dict[str, str]]]) -> tuple[list[float], float]:
+    """Post everything with `CONCURRENCY` clients; returns each acknowledgement's seconds and the total."""
+    latencies: list[float] = []
+    queue = list(reversed(signed))
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+
+        async def client() -> None:
+            while queue:
+                body, headers = queue.pop()
+                started = time.perf_counter()
+                response = await http.post("/webhooks/meta", content=body, headers=headers)
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    raise RuntimeError(f"delivery refused: {response.status_code} {response.text}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
+        return latencies, time.perf_counter() - started
+
+
+def all_sent(database_url: str, expected: int, seconds: float = 900) -> float:
+    """Seconds until every reply has reached the platform."""
+    engine = make_engine(database_url)
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < seconds:
+            with session_factory(engine)() as session:
+                sent = len(list(session.exec(select(OutboxItem.id).where(OutboxItem.status == OutboxStatus.sent))))
+            if sent >= expected:
+                return time.monotonic() - started
+            time.sleep(0.5)
+        raise RuntimeError(f"only {sent} of {expected} replies were sent in {seconds:.0f} s")
+    finally:
+        engine.dispose()
+
+
+def measure(label: str, database_url: str | None, graph_url: str, report: Report) -> None:
+    results: dict[str, tuple[list[float], float]] = {}
+    for design in ("ours", "inline"):
+        with tempfile.TemporaryDirectory(prefix="carebridge-ingest-") as scratch, scratch_url(database_url) as db:
+            var_dir = Path(scratch)
+            url = db or f"sqlite:///{var_dir / 'carebridge.db'}"
+            env = {
+                "CAREBRIDGE_VAR_DIR": str(var_dir),
+                "CAREBRIDGE_DATABASE_URL": url,
+                "CAREBRIDGE_PORT": str(free_port()),
+                "CAREBRIDGE_RASA_URL": f"http://127.0.0.1:{free_port()}",
+                "CAREBRIDGE_META_APP_SECRET": payloads.META_SECRET,
+                "CAREBRIDGE_META_PAGE_TOKEN": "bench-page-token",
+                "CAREBRIDGE_META_GRAPH_URL": graph_url,
+                "CAREBRIDGE_INBOX_SETTLE_SECONDS": "0.5",
+            }
+            settings = Settings(
+                var_dir=var_dir, database_url=url, port=int(env["CAREBRIDGE_PORT"]), environment="development"
+            )
+            prepare(settings)
+            if design == "ours":
+                argv = [sys.executable, "-m", "app.cli.main", "serve"]
+            else:
+                argv = [sys.executable, "-m", "uvicorn", "bench.ingest_inline:app", "--port", env["CAREBRIDGE_PORT"]]
+                argv += ["--log-level", "warning"]
+            with server(argv, settings, env) as base:
+                # A few deliveries first, so neither side pays its start-up inside the measurement.
+                asyncio.run(burst(base, bodies(20, 1_000_000)))
+                latencies, total = asyncio.run(burst(base, bodies(DELIVERIES, 0)))
+                if design == "ours":
+                    answered = all_sent(url, DELIVERIES + 20)
+                    report.notes.append(
+                        f"{label}: every reply reached the platform {answered:.1f} s after the burst ended "
+                        f"({(DELIVERIES + 20) / (total + answered):.0f} messages a second end to end)"
+                    )
+            results[design] = (latencies, total)
+    (ours, ours_total), (inline, inline_total) = results["ours"], results["inline"]
+    report.measures += [
+        Measure(
+            f"{label}: acknowledged per second", "/s", DELIVERIES / ours_total, DELIVERIES / inline_total, "higher"
+        ),
+        Measure(f"{label}: acknowledgement p50", "ms", percentile(ours, 50) * 1000, percentile(inline, 50) * 1000),
+        Measure(f"{label}: acknowledgement p99", "ms", percentile(ours, 99) * 1000, percentile(inline, 99) * 1000),
+    ]
+    p99 = percentile(ours, 99) * 1000
+    report.notes.append(
+        f"{label}: p99 {p99:.0f} ms, target under {ACK_TARGET_MS:.0f} ms: {'met' if p99 < ACK_TARGET_MS else 'NOT met'}"
+    )
+
+
+@contextmanager
+def scratch_url(admin_url: str | None) -> Iterator[str | None]:
+    if admin_url is None:
+        yield None
+        return
+    with scratch_database(admin_url) as url:
+        yield url
+
+
+def run(postgres_url: str = DEFAULT_POSTGRES) -> Report:
+    report = Report(
+        subject="ingest",
+        description=f"{DELIVERIES:,} Messenger deliveries from {CONCURRENCY} concurrent senders, one message each",
+        baseline_name="process, then answer",
+    )
+    fake = FakePlatforms()
+    with serve(fake.app) as platforms:
+        graph_url = platforms.http_url + GRAPH_PREFIX
+        measure("SQLite", None, graph_url, report)
+        measure("PostgreSQL", postgres_url, graph_url, report)
+    return report
