@@ -82,8 +82,16 @@ def last_inbound(session: Session, conversation_id: object) -> Message | None:
     return None
 
 
-def enqueue(session: Session, conversation: Conversation, message: Message) -> list[str]:
-    """Queue `message` for its platform; returns why it cannot be sent, if it cannot (also queued, as dead)."""
+@dataclass(frozen=True)
+class Notice:
+    """What the agents should know about how a reply went out: refused (queued as dead), or changed."""
+
+    text: str
+    refused: bool
+
+
+def enqueue(session: Session, conversation: Conversation, message: Message) -> list[Notice]:
+    """Queue `message` for its platform; returns what the agents should be told about it."""
     assert message.id is not None
     inbound = last_inbound(session, conversation.id)
     route = ROUTES[conversation.channel]
@@ -112,7 +120,13 @@ def enqueue(session: Session, conversation: Conversation, message: Message) -> l
         )
         session.add(item)
     session.flush()
-    return [refusal] if refusal else []
+    if refusal:
+        return [Notice(f"Not delivered: {refusal}", refused=True)]
+    if len(parts) > 1:
+        return [Notice(f"Sent in {len(parts)} replies: X allows {X_PUBLIC_LIMIT} characters in public", refused=False)]
+    if parts[0] != message.text:
+        return [Notice("Sent as the article's short form: X allows 280 characters in public", refused=False)]
+    return []
 
 
 def _window(channel: str, message: Message, inbound: Message, target: dict[str, str]) -> str | None:

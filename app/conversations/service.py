@@ -84,14 +84,14 @@ def _append(
     session.add(message)
     session.flush()
     if outbox.wanted(conversation, message):
-        for refusal in outbox.enqueue(session, conversation, message):
+        for notice in outbox.enqueue(session, conversation, message):
             _append(
                 session,
                 conversation,
                 author=Author.system,
                 kind=Kind.event,
-                text=f"Not delivered: {refusal}",
-                payload={"event": "undelivered", "message_id": message.id, "reason": refusal},
+                text=notice.text,
+                payload={"event": "undelivered" if notice.refused else "delivery", "message_id": message.id},
                 internal=True,
             )
     return message

@@ -207,6 +207,24 @@ function drawHistory(entry) {
       note.textContent = `From article “${source.article.title}” (score ${source.score})`;
       item.append(note);
     }
+    // Personal data posted in public is stored masked; the agent sees that, and where the case began.
+    const masked = message.payload?.masked;
+    if (masked) {
+      const note = document.createElement("span");
+      note.className = "source masked";
+      note.textContent = `Personal data masked (${masked.kinds.join(", ") || "topic"}): ${masked.reason}`;
+      item.append(note);
+    }
+    const origin = message.payload?.from_public;
+    if (origin?.link) {
+      const link = document.createElement("a");
+      link.className = "source";
+      link.href = origin.link;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = "Moved here from a public post";
+      item.append(link);
+    }
     list.append(item);
   }
   list.lastElementChild?.scrollIntoView({ block: "end" });

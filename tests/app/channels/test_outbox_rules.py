@@ -29,6 +29,12 @@ def items(session: Session) -> list[OutboxItem]:
     return list(session.exec(select(OutboxItem).order_by(col(OutboxItem.id))))
 
 
+def notes(session: Session, conversation: Conversation) -> list[str]:
+    """What the agents were told about the replies, in the conversation."""
+    history = conversations.history(session=session, conversation_id=conversation.id, include_internal=True)
+    return [m.text for m in history if m.internal and (m.payload or {}).get("event") in ("delivery", "undelivered")]
+
+
 def agent_takes(session: Session, conversation: Conversation) -> int:
     agent, _ = factories.agent(session, role=Role.agent, capacity={conversation.channel: 1})
     assert agent.id is not None
@@ -86,6 +92,7 @@ def test_a_long_public_reply_on_x_uses_the_articles_short_form(session: Session)
 
     (item,) = items(session)
     assert item.text == "Shipping takes 2-4 days: kestrel.example/shipping" and item.kind == "tweet_reply"
+    assert notes(session, conversation) == ["Sent as the article's short form: X allows 280 characters in public"]
 
 
 def test_a_long_public_reply_on_x_without_a_short_form_is_split_in_numbered_parts(session: Session) -> None:
@@ -98,6 +105,7 @@ def test_a_long_public_reply_on_x_without_a_short_form_is_split_in_numbered_part
     assert [part.rsplit(" ", 1)[1] for part in parts] == [f"({n}/{len(parts)})" for n in range(1, len(parts) + 1)]
     assert " ".join(part.rsplit(" ", 1)[0] for part in parts) == long_answer
     assert len({item.idempotency_key for item in items(session)}) == len(parts)
+    assert notes(session, conversation) == [f"Sent in {len(parts)} replies: X allows 280 characters in public"]
 
 
 def test_web_chat_replies_never_enter_the_outbox(session: Session) -> None:
