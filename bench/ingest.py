@@ -5,7 +5,7 @@ The service (`carebridge serve`, in its own process) checks the signature, store
 in the inbox and answers; customers, conversations, the bot's answer and the call to the platform
 come after, in the background, while the burst goes on. The baseline, measured in the same run on
 the same kind of database, is a handler that does all of that before it answers
-(`bench/ingest_inline.py`). Meta's stand-in (`tests/support/platforms.py`) takes the replies.
+(`bench/ingest_inline.py`). Meta's stand-in (`bench/platform_standin.py`) takes the replies.
 """
 
 import asyncio
@@ -22,16 +22,15 @@ import httpx
 from sqlmodel import select
 
 from app.channels.models import OutboxItem, OutboxStatus
-from app.cli.background import free_port
+from app.cli.background import free_port, serve
 from app.cli.up import prepare
 from app.db import make_engine, session_factory
 from app.settings import PROJECT_ROOT, Settings
+from bench import platform_payloads as payloads
+from bench.platform_standin import GRAPH_PREFIX, FakePlatforms
 from bench.report import Measure, Report, percentile
 from bench.routing import DEFAULT_POSTGRES, scratch_database
 from knowledge.demo import load_demo_articles
-from tests.support import platform_payloads as payloads
-from tests.support.platforms import GRAPH_PREFIX, FakePlatforms
-from tests.support.servers import serve
 
 DELIVERIES = 3_000
 CONCURRENCY = 16

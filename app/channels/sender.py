@@ -4,6 +4,7 @@ a dead-letter state, with the reason, for what can never be sent."""
 import asyncio
 import logging
 import random
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -21,6 +22,8 @@ from app.timestamps import utcnow
 log = logging.getLogger(__name__)
 
 BATCH = 100
+# How long an instance holds the items it is sending; past it (the instance died), another sends them.
+LEASE = timedelta(seconds=60)
 
 
 class PlatformClient(Protocol):
@@ -85,19 +88,14 @@ class Sender:
                 pass
 
     async def drain(self) -> int:
-        """Try every pending item that is due; returns how many were sent."""
-        items = await run_in_session(self._open_session, _pending)
-        now = utcnow()
-        waiting: set[object] = set()
+        """Send every pending item that is due; returns how many were sent."""
+        items = await run_in_session(self._open_session, _lease)
+        held: set[uuid.UUID] = set()
         sent = 0
         for item in items:
-            if self._stopping:
-                break
-            # A later reply never overtakes an earlier one still waiting for its retry.
-            if item.conversation_id in waiting:
-                continue
-            if item.next_attempt_at > now:
-                waiting.add(item.conversation_id)
+            # A later reply never overtakes an earlier one that failed: it waits behind it.
+            if self._stopping or item.conversation_id in held:
+                await run_in_session(self._open_session, partial(_release, item_id=item.id))
                 continue
             client = self._clients.get(item.platform)
             try:
@@ -105,7 +103,7 @@ class Sender:
                     raise SendFailed(f"no client for {item.platform}", retry=False)
                 external_id = await client.send(item)
             except SendFailed as failure:
-                waiting.add(item.conversation_id)
+                held.add(item.conversation_id)
                 await self._failed(item, failure)
                 continue
             await run_in_session(self._open_session, partial(_sent, item=item, external_id=external_id))
@@ -151,9 +149,30 @@ class Sender:
             self._notify(*noted)
 
 
-def _pending(session: Session) -> list[OutboxItem]:
+def _lease(session: Session) -> list[OutboxItem]:
+    """Due items, in order, each held for `LEASE` so another instance leaves it alone; one that is
+    not due yet holds back the later items of its conversation."""
+    now = utcnow()
     statement = select(OutboxItem).where(OutboxItem.status == OutboxStatus.pending).order_by(col(OutboxItem.id))
-    return list(session.exec(statement.limit(BATCH)))
+    # PostgreSQL: rows another instance is leasing right now are skipped (SQLite has one writer anyway).
+    pending = session.exec(statement.limit(BATCH).with_for_update(skip_locked=True))
+    waiting: set[uuid.UUID] = set()
+    leased = []
+    for item in pending:
+        if item.conversation_id in waiting or item.next_attempt_at > now:
+            waiting.add(item.conversation_id)
+            continue
+        item.next_attempt_at = now + LEASE
+        session.add(item)
+        leased.append(item)
+    return leased
+
+
+def _release(session: Session, *, item_id: int | None) -> None:
+    item = session.get(OutboxItem, item_id)
+    if item is not None and item.status == OutboxStatus.pending:
+        item.next_attempt_at = utcnow()
+        session.add(item)
 
 
 def _sent(session: Session, *, item: OutboxItem, external_id: str) -> None:

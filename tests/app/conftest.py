@@ -5,13 +5,12 @@ from typing import Any
 import httpx
 import pytest
 
-from app.cli.background import free_port
+from app.cli.background import LiveServer, free_port, serve
 from app.db import make_engine, session_factory, unit_of_work
 from app.main import create_app
 from app.seed import seed_demo
 from app.settings import DEMO_AGENT_TOKEN, Settings
 from knowledge import OnnxEmbedder
-from tests.support.servers import LiveServer, serve
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from app.agents.models import Role
+from app.cli.background import LiveServer
 from app.db import make_engine, session_factory, unit_of_work
 from app.settings import DEMO_AGENT_TOKEN
 from tests.support import factories
 from tests.support.clients import Customer, Socket, agent_socket, is_message, new_customer
-from tests.support.servers import LiveServer
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from app.cli.background import LiveServer
 from app.settings import DEMO_AGENT_TOKEN
 from knowledge.demo import load_demo_articles
 from tests.support.clients import Socket, agent_socket, is_message, new_customer
-from tests.support.servers import LiveServer
 
 ANSWERS = {article.slug: article.answer for article in load_demo_articles()}
 

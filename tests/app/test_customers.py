@@ -8,11 +8,11 @@ from sqlmodel import Session
 
 from app.channels.events import Inbound
 from app.channels.intake import accept
+from app.cli.background import LiveServer
 from app.customers import service as customers
 from app.db import make_engine, session_factory, unit_of_work
 from app.errors import InvalidInput
 from app.settings import DEMO_AGENT_TOKEN
-from tests.support.servers import LiveServer
 
 
 def writes(session: Session, channel: str, sender: str, text: str = "hello") -> tuple[uuid.UUID, uuid.UUID]:

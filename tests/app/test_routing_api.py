@@ -6,11 +6,11 @@ import httpx
 import pytest
 
 from app.agents.models import Role
+from app.cli.background import LiveServer
 from app.db import make_engine, session_factory, unit_of_work
 from app.settings import DEMO_AGENT_TOKEN
 from tests.support import factories
 from tests.support.clients import agent_socket, new_customer
-from tests.support.servers import LiveServer
 
 
 def supervisor_token(live: LiveServer) -> str:

@@ -5,8 +5,8 @@ import uuid
 import httpx
 import pytest
 
+from app.cli.background import LiveServer
 from tests.support.clients import Customer, is_message, new_customer
-from tests.support.servers import LiveServer
 
 
 @pytest.fixture

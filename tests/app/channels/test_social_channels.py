@@ -17,13 +17,13 @@ from sqlmodel import Session, col, select
 from app.agents.models import Role
 from app.channels.models import InboxEvent, InboxStatus, OutboxItem, OutboxStatus
 from app.channels.signatures import meta_signature
+from app.cli.background import LiveServer, serve
 from app.conversations import service as conversations
 from app.conversations.models import Author, Conversation, Message
 from app.db import make_engine, session_factory, unit_of_work
+from bench import platform_payloads as p
+from bench.platform_standin import GRAPH_PREFIX, X_PREFIX, FakePlatforms, Planned
 from tests.support import factories
-from tests.support import platform_payloads as p
-from tests.support.platforms import GRAPH_PREFIX, X_PREFIX, FakePlatforms, Planned
-from tests.support.servers import LiveServer, serve
 
 NOW_MS = int(time.time() * 1000)
 

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from app.agents.models import Role
+from app.cli.background import LiveServer
 from app.conversations import service as conversations
 from app.db import make_engine, session_factory, unit_of_work
 from app.kb import insights
@@ -13,7 +14,6 @@ from app.settings import DEMO_AGENT_TOKEN
 from knowledge.demo import load_demo_articles
 from tests.support import factories
 from tests.support.clients import new_customer
-from tests.support.servers import LiveServer
 
 ARTICLE = {
     "slug": "bike-fitting",
