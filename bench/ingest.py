@@ -1,5 +1,10 @@
-"""`carebridge bench ingest`: webhook deliveries acknowledged per second, and how long the
-acknowledgement takes (p50, p99), during a burst, on SQLite and on PostgreSQL.
+"""`carebridge bench ingest`: how long a webhook delivery waits for its acknowledgement (p50, p99)
+during a burst, and how many deliveries a second the service can acknowledge at most, on SQLite
+and on PostgreSQL.
+
+The burst: deliveries arrive at `BURST_RATE` a second for `BURST_SECONDS`, each sent on time
+whether or not the ones before were answered, as a platform's servers send them. The most: 16
+senders post as fast as they are answered.
 
 The service (`carebridge serve`, in its own process) checks the signature, stores the delivery's events
 in the inbox and answers; customers, conversations, the bot's answer and the call to the platform
@@ -34,6 +39,8 @@ from knowledge.demo import load_demo_articles
 
 DELIVERIES = 3_000
 CONCURRENCY = 16
+BURST_RATE = 100
+BURST_SECONDS = 20
 ACK_TARGET_MS = 100.0
 
 
@@ -70,7 +77,25 @@ def server(argv: list[str], settings: Settings, env: dict[str, str]) -> Iterator
         log.close()
 
 
-async def burst(url: str, signed: list[tuple[bytes, dict[str, str]]]) -> tuple[list[float], float]:
+async def burst(url: str, signed: list[tuple[bytes, dict[str, str]]], rate: float) -> list[float]:
+    """Post at `rate` a second, on schedule; returns each acknowledgement's seconds."""
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=httpx.Limits(max_connections=None)) as http:
+
+        async def post(at: float, body: bytes, headers: dict[str, str]) -> None:
+            await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            started = time.perf_counter()
+            response = await http.post("/webhooks/meta", content=body, headers=headers)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise RuntimeError(f"delivery refused: {response.status_code} {response.text}")
+
+        start = time.perf_counter() + 0.5
+        await asyncio.gather(*(post(start + n / rate, *delivery) for n, delivery in enumerate(signed)))
+    return latencies
+
+
+async def flood(url: str, signed: list[tuple[bytes, dict[str, str]]]) -> tuple[list[float], float]:
     """Post everything with `CONCURRENCY` clients; returns each acknowledgement's seconds and the total."""
     latencies: list[float] = []
     queue = list(reversed(signed))
@@ -108,6 +133,7 @@ def all_sent(database_url: str, expected: int, seconds: float = 900) -> float:
 
 def measure(label: str, database_url: str | None, graph_url: str, report: Report) -> None:
     results: dict[str, tuple[list[float], float]] = {}
+    bursts: dict[str, list[float]] = {}
     for design in ("ours", "inline"):
         with tempfile.TemporaryDirectory(prefix="carebridge-ingest-") as scratch, scratch_url(database_url) as db:
             var_dir = Path(scratch)
@@ -133,27 +159,34 @@ def measure(label: str, database_url: str | None, graph_url: str, report: Report
                 argv += ["--log-level", "warning"]
             with server(argv, settings, env) as base:
                 # A few deliveries first, so neither side pays its start-up inside the measurement.
-                asyncio.run(burst(base, bodies(20, 1_000_000)))
-                latencies, total = asyncio.run(burst(base, bodies(DELIVERIES, 0)))
+                asyncio.run(flood(base, bodies(20, 1_000_000)))
+                burst_size = BURST_RATE * BURST_SECONDS
+                bursts[design] = asyncio.run(burst(base, bodies(burst_size, 2_000_000), BURST_RATE))
+                latencies, total = asyncio.run(flood(base, bodies(DELIVERIES, 0)))
                 if design == "ours":
-                    answered = all_sent(url, DELIVERIES + 20)
+                    everything = DELIVERIES + burst_size + 20
+                    answered = all_sent(url, everything)
                     report.notes.append(
-                        f"{label}: every reply reached the platform {answered:.1f} s after the burst ended "
-                        f"({(DELIVERIES + 20) / (total + answered):.0f} messages a second end to end)"
+                        f"{label}: the last of {everything:,} replies reached the platform {answered:.1f} s after "
+                        "the deliveries ended (the bot and the platform calls run behind the acknowledgements)"
                     )
             results[design] = (latencies, total)
     (ours, ours_total), (inline, inline_total) = results["ours"], results["inline"]
     report.measures += [
+        Measure(f"{label}: burst, acknowledgement p50", "ms", _ms(bursts["ours"], 50), _ms(bursts["inline"], 50)),
+        Measure(f"{label}: burst, acknowledgement p99", "ms", _ms(bursts["ours"], 99), _ms(bursts["inline"], 99)),
         Measure(
-            f"{label}: acknowledged per second", "/s", DELIVERIES / ours_total, DELIVERIES / inline_total, "higher"
+            f"{label}: most acknowledged a second", "/s", DELIVERIES / ours_total, DELIVERIES / inline_total, "higher"
         ),
-        Measure(f"{label}: acknowledgement p50", "ms", percentile(ours, 50) * 1000, percentile(inline, 50) * 1000),
-        Measure(f"{label}: acknowledgement p99", "ms", percentile(ours, 99) * 1000, percentile(inline, 99) * 1000),
+        Measure(f"{label}: at the most, acknowledgement p99", "ms", _ms(ours, 99), _ms(inline, 99)),
     ]
-    p99 = percentile(ours, 99) * 1000
-    report.notes.append(
-        f"{label}: p99 {p99:.0f} ms, target under {ACK_TARGET_MS:.0f} ms: {'met' if p99 < ACK_TARGET_MS else 'NOT met'}"
-    )
+    p99 = _ms(bursts["ours"], 99)
+    verdict = "met" if p99 < ACK_TARGET_MS else "NOT met"
+    report.notes.append(f"{label}: burst p99 {p99:.0f} ms, target under {ACK_TARGET_MS:.0f} ms: {verdict}")
+
+
+def _ms(latencies: list[float], q: float) -> float:
+    return percentile(latencies, q) * 1000
 
 
 @contextmanager
@@ -168,7 +201,10 @@ def scratch_url(admin_url: str | None) -> Iterator[str | None]:
 def run(postgres_url: str = DEFAULT_POSTGRES) -> Report:
     report = Report(
         subject="ingest",
-        description=f"{DELIVERIES:,} Messenger deliveries from {CONCURRENCY} concurrent senders, one message each",
+        description=(
+            f"Messenger deliveries of one message: a burst of {BURST_RATE}/s for {BURST_SECONDS} s, "
+            f"then {DELIVERIES:,} from {CONCURRENCY} senders as fast as answered"
+        ),
         baseline_name="process, then answer",
     )
     fake = FakePlatforms()
