@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -34,7 +35,7 @@ from app.kb.manage import router as kb_manage_router
 from app.kb.router import router as kb_router
 from app.logs import configure_logging
 from app.realtime.hub import Hub
-from app.services import Services
+from app.services import Lane, Services
 from app.settings import Settings, get_settings
 from app.web.router import STATIC_DIR
 from app.web.router import router as pages_router
@@ -73,6 +74,12 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
         hub=hub,
         assignment=assignment,
     )
+    # Platform events are stored in a lane of their own; the intake, the bot's turns and the sender
+    # share a small one, so a burst's processing leaves the acknowledgements room.
+    ingest_engine = make_engine(settings.database_url, pool_size=4)
+    ingest = Lane(ingest_engine, session_factory(ingest_engine), CapacityLimiter(8))
+    background = CapacityLimiter(settings.background_threads)
+    conversation_flows.limiter = background
     meta = MetaClient(http, settings.meta_graph_url, settings.meta_page_token)
     x = XClient(http, settings.x_api_url, settings.x_bearer_token)
     intake = Intake(
@@ -80,12 +87,14 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
         deliver=conversation_flows.message_stored,
         read_comment=meta.comment,
         settle_seconds=settings.inbox_settle_seconds,
+        limiter=background,
     )
     sender = Sender(
         open_session=open_session,
         clients={META: meta, X: x},
         policy=RetryPolicy(max_attempts=settings.outbox_max_attempts, base_seconds=settings.outbox_retry_seconds),
         notify=conversation_flows.message_stored,
+        limiter=background,
     )
     conversation_flows.outbound_queued = sender.wake
     return Services(
@@ -99,6 +108,7 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
         conversations=conversation_flows,
         intake=intake,
         sender=sender,
+        ingest=ingest,
     )
 
 
@@ -128,6 +138,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.assignment.writer.stop()
         await services.http.aclose()
         services.engine.dispose()
+        services.ingest.engine.dispose()
 
 
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import httpx
+from anyio import CapacityLimiter
 from sqlalchemy import Engine
 
 from app.assignment.flows import AssignmentFlows
@@ -13,6 +14,16 @@ from app.db import SessionFactory
 from app.kb.live import LiveIndex
 from app.realtime.hub import Hub
 from app.settings import Settings
+
+
+@dataclass(frozen=True)
+class Lane:
+    """Database sessions and threads of their own, so work in one lane never waits for another's:
+    webhook acknowledgements stay quick while the background works through a burst."""
+
+    engine: Engine
+    open_session: SessionFactory
+    limiter: CapacityLimiter
 
 
 @dataclass
@@ -27,3 +38,5 @@ class Services:
     conversations: ConversationFlows
     intake: Intake
     sender: Sender
+    # Storing what platforms deliver, before the 200 they wait for.
+    ingest: Lane

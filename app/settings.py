@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     x_brand_user_id: str = ""
     # How long an event waits in the inbox so that ones delivered out of order can be put back in order.
     inbox_settle_seconds: float = 1.0
+    # Threads the intake, the bot's turns and the sender share, so that their work in a burst leaves
+    # room for acknowledging the platforms' deliveries.
+    background_threads: int = 2
     outbox_max_attempts: int = 8
     outbox_retry_seconds: float = 1.0
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from anyio import CapacityLimiter
 from sqlmodel import Session
 
 from app.channels import inbox
@@ -125,7 +126,9 @@ class Intake:
         read_comment: CommentReader,
         settle_seconds: float,
         idle_seconds: float = 5.0,
+        limiter: CapacityLimiter | None = None,
     ) -> None:
+        self._limiter = limiter
         self._open_session = open_session
         self._deliver = deliver
         self._read_comment = read_comment
@@ -159,7 +162,7 @@ class Intake:
             def settled(session: Session, before: datetime = settled_before) -> list[int]:
                 return inbox.due(session=session, settled_before=before, limit=BATCH)
 
-            due = await run_in_session(self._open_session, settled)
+            due = await run_in_session(self._open_session, settled, self._limiter)
             for event_id in due:
                 await self._process(event_id)
             done += len(due)
@@ -168,7 +171,7 @@ class Intake:
 
     async def _process(self, event_id: int) -> None:
         fetched: dict[str, Any] | None = None
-        event = await run_in_session(self._open_session, lambda s: s.get(InboxEvent, event_id))
+        event = await run_in_session(self._open_session, lambda s: s.get(InboxEvent, event_id), self._limiter)
         if event is not None and event.platform == META and meta_webhook.is_mention(event.raw):
             comment = str(event.raw["event"]["value"].get("comment_id"))
             try:
@@ -192,5 +195,5 @@ class Intake:
             inbox.finish(session=session, event=claimed, status=InboxStatus.processed)
             return stored
 
-        for conversation, message in await run_in_session(self._open_session, work):
+        for conversation, message in await run_in_session(self._open_session, work, self._limiter):
             self._deliver(conversation, message)

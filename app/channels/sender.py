@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Protocol
 
+from anyio import CapacityLimiter
 from sqlmodel import Session, col, select
 
 from app.channels.models import OutboxItem, OutboxStatus
@@ -52,7 +53,9 @@ class Sender:
         policy: RetryPolicy,
         notify: Callable[[Conversation, Message], None],
         idle_seconds: float = 1.0,
+        limiter: CapacityLimiter | None = None,
     ) -> None:
+        self._limiter = limiter
         self._open_session = open_session
         self._clients = clients
         self._policy = policy
@@ -89,13 +92,13 @@ class Sender:
 
     async def drain(self) -> int:
         """Send every pending item that is due; returns how many were sent."""
-        items = await run_in_session(self._open_session, _lease)
+        items = await run_in_session(self._open_session, _lease, self._limiter)
         held: set[uuid.UUID] = set()
         sent = 0
         for item in items:
             # A later reply never overtakes an earlier one that failed: it waits behind it.
             if self._stopping or item.conversation_id in held:
-                await run_in_session(self._open_session, partial(_release, item_id=item.id))
+                await run_in_session(self._open_session, partial(_release, item_id=item.id), self._limiter)
                 continue
             client = self._clients.get(item.platform)
             try:
@@ -106,7 +109,7 @@ class Sender:
                 held.add(item.conversation_id)
                 await self._failed(item, failure)
                 continue
-            await run_in_session(self._open_session, partial(_sent, item=item, external_id=external_id))
+            await run_in_session(self._open_session, partial(_sent, item=item, external_id=external_id), self._limiter)
             sent += 1
         return sent
 
@@ -135,7 +138,7 @@ class Sender:
             )
             return conversations.get(session=session, conversation_id=stored.conversation_id), note
 
-        noted = await run_in_session(self._open_session, record)
+        noted = await run_in_session(self._open_session, record, self._limiter)
         log.warning(
             "event=outbox_send_failed item=%s platform=%s kind=%s attempts=%d dead=%s reason=%s",
             item.id,

@@ -28,7 +28,8 @@ def _json(body: bytes) -> Any:
 
 
 async def _take(services: Services, events: list[RawEvent]) -> dict[str, int]:
-    new = await run_in_session(services.open_session, lambda session: inbox.store(session=session, events=events))
+    lane = services.ingest
+    new = await run_in_session(lane.open_session, lambda s: inbox.store(session=s, events=events), lane.limiter)
     services.intake.wake()
     return {"received": len(events), "new": new}
 

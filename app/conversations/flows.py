@@ -9,6 +9,7 @@ import logging
 import uuid
 from collections.abc import Callable
 
+from anyio import CapacityLimiter
 from sqlmodel import Session
 
 from app.assignment import service as assignment
@@ -53,6 +54,8 @@ class ConversationFlows:
         self._handed_back: set[uuid.UUID] = set()
         # Wakes the outbox sender; set once the sender exists.
         self.outbound_queued: Callable[[], None] = lambda: None
+        # The threads the bot's turns run their database work on (see app/services.Lane).
+        self.limiter: CapacityLimiter | None = None
 
     def _publish(self, conversation: Conversation, message: Message) -> None:
         publish_message(self._hub, conversation, message)
@@ -110,6 +113,7 @@ class ConversationFlows:
                     conversations.next_unhandled(session=session, conversation_id=conversation_id),
                     conversations.get(session=session, conversation_id=conversation_id),
                 ),
+                self.limiter,
             )
             if message is None:
                 return
@@ -145,7 +149,7 @@ class ConversationFlows:
         if turn.handoff is not None:
             recorded, outcome = await self._assignment.submit(record)
         else:
-            recorded, outcome = await run_in_session(self._open_session, record)
+            recorded, outcome = await run_in_session(self._open_session, record, self.limiter)
         for stored in recorded.stored:
             self._publish(recorded.conversation, stored)
         if recorded.handed_off:
