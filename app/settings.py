@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     inbox_settle_seconds: float = 1.0
     # Threads the intake, the bot's turns and the sender share, so that their work in a burst leaves
     # room for acknowledging the platforms' deliveries.
-    background_threads: int = 2
+    background_threads: int = 1
     outbox_max_attempts: int = 8
     outbox_retry_seconds: float = 1.0
 
