@@ -25,8 +25,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SessionFactory = Callable[[], Session]
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
-    """Create the engine; SQLite gets the settings that make it safe for a threaded server."""
+def make_engine(url: str, pool_size: int = 10, urgent: bool = False) -> Engine:
+    """Create the engine; SQLite gets the settings that make it safe for a threaded server. On SQLite,
+    an `urgent` engine's transactions go ahead of the others waiting in this process."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=2 * pool_size)
@@ -35,11 +36,12 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
     engine = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": LOCK_TIMEOUT_SECONDS, "factory": _TakingTurns}
     )
-    lock = _WRITE_LOCKS.setdefault(str(Path(parsed.database or ":memory:").resolve()), threading.Lock())
+    turns = _WRITE_TURNS.setdefault(str(Path(parsed.database or ":memory:").resolve()), Turns())
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.turn = lock
+        dbapi_connection.turns = turns
+        dbapi_connection.urgent = urgent
         # Manage transactions ourselves so each one can start with BEGIN IMMEDIATE below.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -59,21 +61,53 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
 
 # As long as SQLite's own busy handler waits for another process's transaction.
 LOCK_TIMEOUT_SECONDS = 30.0
-# One lock per SQLite file: this process's transactions on it take turns here.
-_WRITE_LOCKS: dict[str, threading.Lock] = {}
+
+
+class Turns:
+    """The right to write to one SQLite file, for this process's transactions. Urgent claimants go
+    first: a webhook's acknowledgement waits for at most the one transaction in progress, never
+    for the queue of background work behind it."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._taken = False
+        self._urgent_waiting = 0
+
+    def take(self, urgent: bool, timeout: float) -> bool:
+        with self._changed:
+            self._urgent_waiting += urgent
+            try:
+                free = self._changed.wait_for(lambda: not self._taken and (urgent or not self._urgent_waiting), timeout)
+                if free:
+                    self._taken = True
+                return free
+            finally:
+                self._urgent_waiting -= urgent
+                if urgent:
+                    self._changed.notify_all()
+
+    def give_back(self) -> None:
+        with self._changed:
+            self._taken = False
+            self._changed.notify_all()
+
+
+# One set of turns per SQLite file, shared by every engine on it in this process.
+_WRITE_TURNS: dict[str, Turns] = {}
 
 
 class _TakingTurns(sqlite3.Connection):
-    """A SQLite connection whose transactions queue on a lock in this process rather than in SQLite's
-    busy handler, which sleeps up to 100 ms between tries: in a burst, a webhook's acknowledgement
+    """A SQLite connection whose transactions queue in this process rather than in SQLite's busy
+    handler, which sleeps up to 100 ms between tries: in a burst, a webhook's acknowledgement
     waited up to half a second behind the background's transactions. Other processes still meet
     the busy handler."""
 
-    turn: threading.Lock
+    turns: Turns
+    urgent = False
     holding = False
 
     def begin_immediate(self) -> None:
-        if not self.turn.acquire(timeout=LOCK_TIMEOUT_SECONDS):
+        if not self.turns.take(self.urgent, LOCK_TIMEOUT_SECONDS):
             raise sqlite3.OperationalError(f"database is locked: no turn within {LOCK_TIMEOUT_SECONDS:g} s")
         self.holding = True
         try:
@@ -103,7 +137,7 @@ class _TakingTurns(sqlite3.Connection):
     def _release(self) -> None:
         if self.holding:
             self.holding = False
-            self.turn.release()
+            self.turns.give_back()
 
 
 def session_factory(engine: Engine) -> SessionFactory:

@@ -34,6 +34,7 @@ from app.kb.live import LiveIndex
 from app.kb.manage import router as kb_manage_router
 from app.kb.router import router as kb_router
 from app.logs import configure_logging
+from app.realtime.bus import RedisBus, SingleInstance
 from app.realtime.hub import Hub
 from app.services import Lane, Services
 from app.settings import Settings, get_settings
@@ -47,7 +48,8 @@ log = logging.getLogger(__name__)
 async def start_services(settings: Settings, embedder: Embedder | None) -> Services:
     engine = make_engine(settings.database_url)
     open_session = session_factory(engine)
-    hub = Hub()
+    bus = RedisBus(settings.events_url, settings.database_url) if settings.events_url else SingleInstance()
+    hub = Hub(open_session, bus, keep_for=timedelta(days=settings.agent_feed_days))
     http = httpx.AsyncClient()
     if embedder is None:
         model = await asyncio.to_thread(onnx.prepared, settings.embedding_model_dir)
@@ -76,7 +78,7 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
     )
     # Platform events are stored in a lane of their own; the intake, the bot's turns and the sender
     # share a small one, so a burst's processing leaves the acknowledgements room.
-    ingest_engine = make_engine(settings.database_url, pool_size=4)
+    ingest_engine = make_engine(settings.database_url, pool_size=4, urgent=True)
     ingest = Lane(ingest_engine, session_factory(ingest_engine), CapacityLimiter(8))
     background = CapacityLimiter(settings.background_threads)
     conversation_flows.limiter = background
@@ -120,6 +122,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     recovered = await services.conversations.recover()
     log.info("event=started unhandled_conversations=%d", recovered)
     services.assignment.writer.start()
+    realtime = asyncio.create_task(services.hub.run())
     background = [
         asyncio.create_task(services.assignment.tick_forever()),
         asyncio.create_task(services.knowledge.follow(services.open_session)),
@@ -136,6 +139,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.gather(*background, return_exceptions=True)
         await services.conversations.stop()
         await services.assignment.writer.stop()
+        # Last: what the work above published still reaches the agents' feeds.
+        realtime.cancel()
+        await asyncio.gather(realtime, return_exceptions=True)
+        await services.hub.flush()
         await services.http.aclose()
         services.engine.dispose()
         services.ingest.engine.dispose()

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     # Threads the intake, the bot's turns and the sender share, so that their work in a burst leaves
     # room for acknowledging the platforms' deliveries.
     background_threads: int = 1
+    # Realtime: Redis (redis://...) to share live events between several instances; none for one.
+    events_url: str | None = None
+    # An agent's connection that sends nothing this long is closed (clients ping every 5 s).
+    agent_silence_seconds: float = 15.0
+    # How long agents' feeds keep events for a console to resume from.
+    agent_feed_days: int = 7
     outbox_max_attempts: int = 8
     outbox_retry_seconds: float = 1.0
 

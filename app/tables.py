@@ -8,11 +8,13 @@ from app.channels.models import InboxEvent, OutboxItem
 from app.conversations.models import Conversation, Message
 from app.customers.models import ChannelIdentity, Customer
 from app.kb.models import AnswerRecord, ArticleRecord, ArticleVersion, KnowledgeState, UnansweredQuestion
+from app.realtime.models import AgentEvent
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "Agent",
+    "AgentEvent",
     "Alert",
     "AnswerRecord",
     "ArticleRecord",

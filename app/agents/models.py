@@ -39,6 +39,9 @@ class Agent(SQLModel, table=True):
     # Since when the agent has had nothing new: the router prefers whoever has been idle longest.
     idle_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     missed_offers: int = 0
+    # The newest `seq` in the agent's feed (app/realtime/feed.py); bumping it row-locks the agent, so
+    # instances writing to one agent's feed at once still number its events without gaps.
+    last_event_seq: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -1,12 +1,14 @@
 """The agent's websocket: offers and messages out, commands in, each command acknowledged.
 
-Protocol (version 1): the first frame is {"type": "hello", "token": "<agent token>"}; the server
-answers with a "welcome" snapshot (conversations owned, offers open) and then live events. Every
-command gets {"type": "ack", "id": ...} or {"type": "error", "id": ..., "detail": ...}; a
-{"type": "ping"} gets {"type": "pong"}. Every frame counts as a heartbeat for the router.
+The protocol (version 2) is described in docs/realtime.md. In short: the first frame is
+{"type": "hello", "token": ..., "after_seq": N}; the server answers with a "welcome" snapshot and then
+sends the agent's feed from N + 1 on, every event numbered, in order, once. Every command gets an
+"ack" or an "error" with its id. Both sides send a frame at least every few seconds; a connection
+silent for longer is closed, and its agent's presence follows.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -17,22 +19,27 @@ from pydantic import ValidationError
 
 from app.agents import service as agents
 from app.agents.commands import COMMAND, Accept, Command, Decline, Resolve, Send, SetStatus, Transfer
-from app.agents.models import Agent, AgentPublic, Role
+from app.agents.models import Agent, AgentPublic
 from app.db import run_in_session
 from app.deps import ServicesDep
 from app.errors import DomainError, Unauthorized
+from app.realtime import feed
 from app.realtime.hub import Subscriber
+from app.realtime.models import Event
 from app.services import Services
 from routing import Presence
 
 router = APIRouter(tags=["agents"])
 log = logging.getLogger(__name__)
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 HELLO_TIMEOUT_SECONDS = 10.0
+# The server's heartbeat, and how often the router hears that the agent is there.
 HEARTBEAT_EVERY_SECONDS = 5.0
 CLOSE_BAD_FRAME = 4400
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_SILENT = 4408
+CLOSE_START_AFRESH = 4409
 
 
 @router.websocket("/ws/agent")
@@ -40,35 +47,43 @@ async def agent_socket(websocket: WebSocket, services: ServicesDep) -> None:
     """An agent's live connection; being connected is what makes the agent online."""
     await websocket.accept()
     try:
-        agent = await _authenticate(websocket, services)
+        hello = await _authenticate(websocket, services)
     except WebSocketDisconnect:
         return
-    if agent is None:
+    if hello is None:
         return
+    agent, after_seq = hello
     assert agent.id is not None
     agent_id = agent.id
-    subscriber = Subscriber(send=websocket.send_json, close=websocket.close)
-    services.hub.follow_agent(agent_id, subscriber, supervisor=agent.role == Role.supervisor)
-    log.info("event=agent_connected agent=%s", agent_id)
+    cursor = _Cursor(websocket, services, agent_id)
+    subscriber = Subscriber(send=cursor.send, close=websocket.close)
+    # Following first: whatever is published from here on waits in the queue until the replay is sent.
+    services.hub.follow_agent(agent_id, subscriber)
+    log.info("event=agent_connected agent=%s after_seq=%s", agent_id, after_seq)
+    beating: asyncio.Task[None] | None = None
     try:
         await services.assignment.set_presence(agent_id, Presence.online)
+        missed, cursor.high_water = await _replay(services, agent_id, after_seq)
         welcome = await services.assignment.agent_snapshot(agent_id)
         await websocket.send_json(
-            {**welcome, "agent": AgentPublic.of(agent).model_dump(), "protocol": PROTOCOL_VERSION}
+            {
+                **welcome,
+                "agent": AgentPublic.of(agent).model_dump(),
+                "protocol": PROTOCOL_VERSION,
+                "resumed": missed is not None,
+                "seq": cursor.high_water,
+            }
         )
+        for event in missed or ():
+            await cursor.send(event)
         subscriber.start()
-        last_beat = time.monotonic()
-        while True:
-            frame = await websocket.receive_text()
-            if time.monotonic() - last_beat > HEARTBEAT_EVERY_SECONDS:
-                # Any frame shows the agent is there; the router hears of it every few seconds.
-                last_beat = time.monotonic()
-                await services.assignment.heartbeat(agent_id)
-            # Answers share the event queue, so one task alone writes to the socket, in order.
-            subscriber.deliver(await _answer(frame, agent, services))
+        beating = asyncio.create_task(_beat(subscriber))
+        await _listen(websocket, agent, services, subscriber)
     except WebSocketDisconnect:
         pass
     finally:
+        if beating is not None:
+            beating.cancel()
         await subscriber.stop()
         log.info("event=agent_disconnected agent=%s", agent_id)
         if services.hub.unfollow_agent(agent_id, subscriber) == 0:
@@ -76,7 +91,79 @@ async def agent_socket(websocket: WebSocket, services: ServicesDep) -> None:
             await services.assignment.set_presence(agent_id, Presence.offline)
 
 
-async def _authenticate(websocket: WebSocket, services: Services) -> Agent | None:
+async def _replay(services: Services, agent_id: int, after_seq: int | None) -> tuple[list[Event] | None, int]:
+    """The events to send again (None when the client starts afresh) and the number the client has
+    then seen."""
+
+    def read(session: Any) -> tuple[list[Event] | None, int]:
+        newest = feed.last_seq(session, agent_id)
+        if after_seq is None:
+            return None, newest
+        missed = feed.after(session, agent_id, after_seq)
+        return missed, (after_seq if missed is not None else newest)
+
+    return await run_in_session(services.open_session, read)
+
+
+class _Cursor:
+    """Sends one connection its agent's feed in order, once: an event already sent is skipped, and one
+    that arrives ahead of its turn (from another instance, by a quicker path) is preceded by those
+    it skipped, read from the feed."""
+
+    def __init__(self, websocket: WebSocket, services: Services, agent_id: int) -> None:
+        self._websocket = websocket
+        self._services = services
+        self._agent_id = agent_id
+        self.high_water = 0
+
+    async def send(self, event: Event) -> None:
+        seq = event.get("seq")
+        if seq is None:  # acknowledgements, errors, heartbeats: not part of the feed
+            await self._websocket.send_json(event)
+            return
+        if seq <= self.high_water:
+            return
+        if seq > self.high_water + 1:
+            after, before = self.high_water, seq
+            gap = await run_in_session(
+                self._services.open_session, lambda s: feed.after(s, self._agent_id, after, before)
+            )
+            if gap is None:
+                await self._websocket.close(CLOSE_START_AFRESH, "events were lost; reconnect without after_seq")
+                return
+            for missed in gap:
+                await self._websocket.send_json(missed)
+        await self._websocket.send_json(event)
+        self.high_water = seq
+
+
+async def _beat(subscriber: Subscriber) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
+        subscriber.deliver({"type": "heartbeat"})
+
+
+async def _listen(websocket: WebSocket, agent: Agent, services: Services, subscriber: Subscriber) -> None:
+    assert agent.id is not None
+    silence = services.settings.agent_silence_seconds
+    last_beat = time.monotonic()
+    while True:
+        try:
+            frame = await asyncio.wait_for(websocket.receive_text(), silence)
+        except TimeoutError:
+            log.info("event=agent_silent agent=%s seconds=%s", agent.id, silence)
+            with contextlib.suppress(Exception):
+                await websocket.close(CLOSE_SILENT, f"nothing heard for {silence:g} s; send a ping every few seconds")
+            return
+        if time.monotonic() - last_beat > HEARTBEAT_EVERY_SECONDS:
+            # Any frame shows the agent is there; the router hears of it every few seconds.
+            last_beat = time.monotonic()
+            await services.assignment.heartbeat(agent.id)
+        # Answers share the event queue, so one task alone writes to the socket, in order.
+        subscriber.deliver(await _answer(frame, agent, services))
+
+
+async def _authenticate(websocket: WebSocket, services: Services) -> tuple[Agent, int | None] | None:
     try:
         frame = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_SECONDS)
     except TimeoutError:
@@ -89,12 +176,17 @@ async def _authenticate(websocket: WebSocket, services: Services) -> Agent | Non
     if not isinstance(hello, dict) or hello.get("type") != "hello" or not isinstance(hello.get("token"), str):
         await websocket.close(CLOSE_BAD_FRAME, 'expected {"type": "hello", "token": "..."} first')
         return None
+    after_seq = hello.get("after_seq")
+    if after_seq is not None and (not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0):
+        await websocket.close(CLOSE_BAD_FRAME, "after_seq must be a non-negative integer")
+        return None
     token: str = hello["token"]
     try:
-        return await run_in_session(services.open_session, lambda s: agents.authenticate(session=s, token=token))
+        agent = await run_in_session(services.open_session, lambda s: agents.authenticate(session=s, token=token))
     except Unauthorized as exc:
         await websocket.close(CLOSE_UNAUTHORIZED, exc.detail)
         return None
+    return agent, after_seq
 
 
 async def _answer(frame: str, agent: Agent, services: Services) -> dict[str, Any]:

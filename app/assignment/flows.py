@@ -16,7 +16,8 @@ from app.assignment.writer import BatchWriter
 from app.conversations import service as conversations
 from app.db import SessionFactory, run_in_session
 from app.realtime import events
-from app.realtime.hub import Event, Hub
+from app.realtime.hub import Hub
+from app.realtime.models import Event
 from app.timestamps import utcnow
 from routing import Policy, Presence
 

@@ -22,7 +22,7 @@ from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
 from app.errors import DomainError
 from app.realtime import events as wire
-from app.realtime.hub import Event as WireEvent
+from app.realtime.models import Event as WireEvent
 from routing import (
     AgentLost,
     AgentSetAway,

@@ -5,7 +5,8 @@ from typing import Any
 
 from app.assignment.models import Alert
 from app.conversations.models import Conversation, ConversationPublic, Message, MessagePublic, Owner
-from app.realtime.hub import Event, Hub
+from app.realtime.hub import Hub
+from app.realtime.models import Event
 from routing import Offer
 
 

@@ -1,8 +1,9 @@
 """Live delivery to connected websockets: customers follow a conversation, agents follow themselves.
 
-Publishing never waits on a client. Each connection has a bounded queue drained by its own task; a
-client too slow to keep up is disconnected with a reason and catches up from the history when it
-reconnects.
+Publishing never waits on a client or the database. An agent's events are first numbered and kept in
+their feed, in the order they were published, by one task per instance; then every instance delivers
+them (through the bus) to that agent's connections. Each connection has a bounded queue drained by its
+own task; a client too slow to keep up is disconnected with a reason and catches up when it reconnects.
 """
 
 import asyncio
@@ -11,11 +12,25 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
+
+from sqlmodel import Session
+
+from app.db import SessionFactory, run_in_session
+from app.realtime import feed
+from app.realtime.bus import Bus
+from app.realtime.models import Event
+from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 
-Event = dict[str, Any]
+# Events numbered and kept in one transaction, at most.
+FEED_BATCH = 500
+# Tries to keep a batch before its events are given up (their effects stay in the database and
+# reach the console in the snapshot on its next connect).
+FEED_TRIES = 4
+PRUNE_EVERY_SECONDS = 3600.0
 
 QUEUE_LIMIT = 256
 CLOSE_TOO_SLOW = 4008
@@ -50,7 +65,8 @@ class Subscriber:
         except asyncio.QueueFull:
             self.closed = True
             log.warning("event=subscriber_too_slow queue_limit=%d", self._queue.maxsize)
-            self._closing = asyncio.create_task(self._close(CLOSE_TOO_SLOW, "client too slow; reconnect to catch up"))
+            reason = "client too slow; reconnect with after_seq to catch up"
+            self._closing = asyncio.create_task(self._close(CLOSE_TOO_SLOW, reason))
 
     async def _drain(self) -> None:
         while True:
@@ -71,10 +87,14 @@ class Subscriber:
 
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, open_session: SessionFactory, bus: Bus, keep_for: timedelta) -> None:
+        self._open_session = open_session
+        self._bus = bus
+        self._keep_for = keep_for
         self._conversations: defaultdict[uuid.UUID, set[Subscriber]] = defaultdict(set)
         self._agents: defaultdict[int, set[Subscriber]] = defaultdict(set)
-        self._supervisors: set[Subscriber] = set()
+        # (agent id, event) to number and keep; None stands for every supervisor.
+        self._unkept: asyncio.Queue[tuple[int | None, Event]] = asyncio.Queue()
 
     def follow_conversation(self, conversation_id: uuid.UUID, subscriber: Subscriber) -> None:
         self._conversations[conversation_id].add(subscriber)
@@ -86,14 +106,11 @@ class Hub:
             if not followers:
                 del self._conversations[conversation_id]
 
-    def follow_agent(self, agent_id: int, subscriber: Subscriber, supervisor: bool = False) -> None:
+    def follow_agent(self, agent_id: int, subscriber: Subscriber) -> None:
         self._agents[agent_id].add(subscriber)
-        if supervisor:
-            self._supervisors.add(subscriber)
 
     def unfollow_agent(self, agent_id: int, subscriber: Subscriber) -> int:
-        """Remove the subscriber; returns how many connections the agent still has."""
-        self._supervisors.discard(subscriber)
+        """Remove the subscriber; returns how many connections the agent still has on this instance."""
         followers = self._agents.get(agent_id)
         if followers is None:
             return 0
@@ -104,13 +121,84 @@ class Hub:
         return len(followers)
 
     def to_conversation(self, conversation_id: uuid.UUID, event: Event) -> None:
+        self._deliver_to_conversation(conversation_id, event)
+        self._bus.publish({"conversation_id": str(conversation_id), "event": event})
+
+    def to_agent(self, agent_id: int, event: Event) -> None:
+        self._unkept.put_nowait((agent_id, event))
+
+    def to_supervisors(self, event: Event) -> None:
+        self._unkept.put_nowait((None, event))
+
+    async def run(self) -> None:
+        """Keep agents' events and deliver them, and deliver what other instances send, until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._bus.run(self._arrived))
+            group.create_task(self._keep_forever())
+            group.create_task(self._prune_forever())
+
+    async def flush(self) -> None:
+        """Keep and deliver what is still queued: called on shutdown, after `run` is cancelled."""
+        while not self._unkept.empty():
+            await self._keep_batch([])
+
+    async def _keep_forever(self) -> None:
+        while True:
+            await self._keep_batch([await self._unkept.get()])
+
+    async def _prune_forever(self) -> None:
+        while True:
+            try:
+                pruned = await run_in_session(self._open_session, lambda s: feed.prune(s, utcnow() - self._keep_for))
+                log.info("event=agent_feeds_pruned events=%d", pruned)
+            except Exception:
+                log.exception("event=agent_feeds_not_pruned")
+            await asyncio.sleep(PRUNE_EVERY_SECONDS)
+
+    async def _keep_batch(self, batch: list[tuple[int | None, Event]]) -> None:
+        while not self._unkept.empty() and len(batch) < FEED_BATCH:
+            batch.append(self._unkept.get_nowait())
+        for attempt in range(FEED_TRIES):
+            try:
+                kept = await run_in_session(self._open_session, lambda s: _keep(s, batch))
+                break
+            except Exception:
+                log.exception("event=agent_feed_not_kept events=%d attempt=%d", len(batch), attempt + 1)
+                await asyncio.sleep(0.2 * 2**attempt)
+        else:
+            return
+        for agent_id, event in kept:
+            self._deliver_to_agent(agent_id, event)
+            self._bus.publish({"agent_id": agent_id, "event": event})
+
+    def _arrived(self, message: dict[str, Any]) -> None:
+        if "agent_id" in message:
+            self._deliver_to_agent(int(message["agent_id"]), message["event"])
+        elif "conversation_id" in message:
+            self._deliver_to_conversation(uuid.UUID(message["conversation_id"]), message["event"])
+
+    def _deliver_to_conversation(self, conversation_id: uuid.UUID, event: Event) -> None:
         for subscriber in list(self._conversations.get(conversation_id, ())):
             subscriber.deliver(event)
 
-    def to_agent(self, agent_id: int, event: Event) -> None:
+    def _deliver_to_agent(self, agent_id: int, event: Event) -> None:
         for subscriber in list(self._agents.get(agent_id, ())):
             subscriber.deliver(event)
 
-    def to_supervisors(self, event: Event) -> None:
-        for subscriber in list(self._supervisors):
-            subscriber.deliver(event)
+
+def _keep(session: Session, batch: list[tuple[int | None, Event]]) -> list[tuple[int, Event]]:
+    """Number and keep a batch, each agent's events in the order they were published."""
+    by_agent: dict[int, list[Event]] = defaultdict(list)
+    everyone: list[int] | None = None
+    for agent_id, event in batch:
+        if agent_id is None:
+            everyone = feed.supervisors(session) if everyone is None else everyone
+            for supervisor in everyone:
+                by_agent[supervisor].append(event)
+        else:
+            by_agent[agent_id].append(event)
+    # Agents in id order: two instances writing to the same agents lock their rows in the same order.
+    kept: list[tuple[int, Event]] = []
+    for agent_id in sorted(by_agent):
+        kept += [(agent_id, event) for event in feed.append(session, agent_id, by_agent[agent_id])]
+    return kept

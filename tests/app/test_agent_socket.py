@@ -56,7 +56,7 @@ async def test_welcome_names_the_agent(live: LiveServer) -> None:
     socket, welcome = await agent_socket(live.ws_url, DEMO_AGENT_TOKEN)
 
     assert welcome["agent"]["name"] == "Maria"
-    assert welcome["protocol"] == 1
+    assert welcome["protocol"] == 2
     assert welcome["conversations"] == [] and welcome["offers"] == []
     await socket.close()
 

@@ -54,10 +54,13 @@ class Socket:
         await self.connection.close()
 
 
-async def agent_socket(ws_url: str, token: str) -> tuple[Socket, Event]:
-    """Connect as an agent; returns the socket and its welcome snapshot."""
+async def agent_socket(ws_url: str, token: str, after_seq: int | None = None) -> tuple[Socket, Event]:
+    """Connect as an agent, resuming after `after_seq` if given; returns the socket and its welcome."""
     socket = Socket(await connect(f"{ws_url}/ws/agent"))
-    await socket.connection.send(json.dumps({"type": "hello", "token": token}))
+    hello: Event = {"type": "hello", "token": token}
+    if after_seq is not None:
+        hello["after_seq"] = after_seq
+    await socket.connection.send(json.dumps(hello))
     welcome = await socket.next_of("welcome")
     return socket, welcome
 

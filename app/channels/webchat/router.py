@@ -17,7 +17,8 @@ from app.deps import BearerToken, ServicesDep
 from app.errors import DomainError, Unauthorized
 from app.kb import insights
 from app.realtime.events import message_event
-from app.realtime.hub import Event, Subscriber
+from app.realtime.hub import Subscriber
+from app.realtime.models import Event
 
 router = APIRouter(tags=["web chat"])
 

@@ -1,6 +1,7 @@
-// The agent console: one websocket carries offers and messages in, and commands out. Every command
-// has an id; the server answers each with an ack or an error. A "welcome" snapshot after each
-// (re)connection replaces the whole state, so a dropped connection never leaves the page stale.
+// The agent console: one websocket carries offers and messages in, and commands out (protocol 2,
+// docs/realtime.md). Every command has an id; the server answers each with an ack or an error. A
+// "welcome" snapshot after each (re)connection replaces the whole state, and the events numbered
+// after the last one this page saw follow it, so a dropped connection never leaves the page stale.
 
 import { bubble } from "/static/bubble.js";
 
@@ -19,6 +20,7 @@ let socket = null;
 let nextCommand = 1;
 const waiting = new Map(); // command id -> callback(answer)
 let retryDelay = 500;
+let lastSeq = null; // the number of the newest feed event applied; null before the first welcome
 
 function command(type, fields, onAnswer) {
   const id = String(nextCommand++);
@@ -43,6 +45,9 @@ function keep(view) {
 
 function handle(event) {
   switch (event.type) {
+    case "heartbeat":
+    case "pong":
+      return;
     case "welcome":
       state.agent = event.agent;
       $("presence").hidden = false;
@@ -65,7 +70,7 @@ function handle(event) {
       $("status").textContent = `${state.agent.name} · ${event.presence === "away" ? "Away" : "Online"}`;
       break;
     case "alert":
-      state.alerts.unshift(event.alert);
+      if (!state.alerts.some((alert) => alert.id === event.alert.id)) state.alerts.unshift(event.alert);
       break;
     case "message": {
       const entry = state.conversations.get(event.conversation_id);
@@ -258,11 +263,23 @@ function draw() {
 function connect(token) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${scheme}://${location.host}/ws/agent`);
-  socket.onopen = () => socket.send(JSON.stringify({ type: "hello", token }));
-  // Any frame is a heartbeat: the router counts an agent who stops sending as gone.
-  const beat = setInterval(() => socket.readyState === WebSocket.OPEN && socket.send('{"type":"ping"}'), 15000);
+  socket.onopen = () => {
+    const hello = { type: "hello", token };
+    if (lastSeq !== null) hello.after_seq = lastSeq;
+    socket.send(JSON.stringify(hello));
+  };
+  // Heartbeats both ways: each side sends something every 5 seconds and gives up on a connection
+  // silent for 15, so a dropped network is noticed in seconds whichever side it hides from.
+  let lastHeard = Date.now();
+  const opened = socket;
+  const beat = setInterval(() => {
+    if (opened.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - lastHeard > 15000) opened.close();
+    else opened.send('{"type":"ping"}');
+  }, 5000);
   socket.addEventListener("close", () => clearInterval(beat));
   socket.onmessage = (frame) => {
+    lastHeard = Date.now();
     const event = JSON.parse(frame.data);
     if (event.type === "welcome") {
       $("login").hidden = true;
@@ -270,8 +287,10 @@ function connect(token) {
       retryDelay = 500;
     }
     handle(event);
+    if (typeof event.seq === "number") lastSeq = event.seq;
   };
   socket.onclose = (closed) => {
+    if (closed.code === 4409) lastSeq = null; // the feed cannot replay: start from a fresh snapshot
     if (closed.code === 4401) {
       sessionStorage.removeItem(TOKEN_KEY);
       $("login").hidden = false;
