@@ -1,16 +1,28 @@
-"""Typed dependencies, so a route's signature reads like a sentence."""
+"""Typed dependencies, so a route's signature reads like a sentence.
 
+Who is calling: an API client sends its token (`Authorization: Bearer ...`); a console page sends the
+session cookie set at sign-in, and with every change the session's CSRF token in `X-CSRF-Token`,
+which another site's page cannot read. Admins may do what every other role may.
+"""
+
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from starlette.requests import HTTPConnection
 
+from app.accounts import service as accounts
 from app.agents import service as agents
 from app.agents.models import Agent, Role
 from app.db import run_in_session
 from app.errors import Forbidden, Unauthorized
 from app.services import Services
+from app.timestamps import utcnow
+
+SESSION_COOKIE = "carebridge_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_services(connection: HTTPConnection) -> Services:
@@ -31,23 +43,39 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
 BearerToken = Annotated[str, Depends(bearer_token)]
 
 
-async def _agent(services: ServicesDep, token: BearerToken) -> Agent:
-    return await run_in_session(services.open_session, lambda s: agents.authenticate(session=s, token=token))
+async def _caller(request: Request, services: ServicesDep) -> Agent:
+    if request.headers.get("authorization") is not None:
+        token = bearer_token(request.headers["authorization"])
+        return await run_in_session(services.open_session, lambda s: agents.authenticate(session=s, token=token))
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise Unauthorized("sign in at /login, or send 'Authorization: Bearer <token>'")
+    agent, web_session = await run_in_session(
+        services.open_session, lambda s: accounts.by_cookie(session=s, cookie=cookie, now=utcnow())
+    )
+    if request.method not in SAFE_METHODS and not secrets.compare_digest(
+        request.headers.get(CSRF_HEADER, ""), web_session.csrf_token
+    ):
+        raise Forbidden(f"a change made with the session cookie needs the session's {CSRF_HEADER} header")
+    return agent
 
 
-# Anyone who works in the console: agents, supervisors, knowledge managers.
-CurrentAgent = Annotated[Agent, Depends(_agent)]
-
-
-def _with_role(role: Role, described: str) -> Callable[[Services, str], Awaitable[Agent]]:
-    async def current(services: ServicesDep, token: BearerToken) -> Agent:
-        agent = await run_in_session(services.open_session, lambda s: agents.authenticate(session=s, token=token))
-        if agent.role != role:
+def _with_role(roles: frozenset[Role], described: str) -> Callable[[Request, Services], Awaitable[Agent]]:
+    async def current(request: Request, services: ServicesDep) -> Agent:
+        agent = await _caller(request, services)
+        if agent.role not in roles | {Role.admin}:
             raise Forbidden(f"{agent.name} is not {described}")
         return agent
 
     return current
 
 
-CurrentSupervisor = Annotated[Agent, Depends(_with_role(Role.supervisor, "a supervisor"))]
-CurrentKnowledgeManager = Annotated[Agent, Depends(_with_role(Role.knowledge_manager, "a knowledge manager"))]
+# Whoever handles customers: agents and supervisors (and admins).
+CurrentAgent = Annotated[Agent, Depends(_with_role(frozenset({Role.agent, Role.supervisor}), "an agent"))]
+CurrentSupervisor = Annotated[Agent, Depends(_with_role(frozenset({Role.supervisor}), "a supervisor"))]
+CurrentKnowledgeManager = Annotated[
+    Agent, Depends(_with_role(frozenset({Role.knowledge_manager}), "a knowledge manager"))
+]
+CurrentAdmin = Annotated[Agent, Depends(_with_role(frozenset(), "an admin"))]
+# Anyone signed in, whatever their role: for reading who they are.
+CurrentPerson = Annotated[Agent, Depends(_with_role(frozenset(Role), "signed in"))]

@@ -60,6 +60,14 @@ class Forbidden(DomainError):
     status_code = 403
 
 
+class TooManyRequests(DomainError):
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class MalformedBody(DomainError):
     status_code = 400
 
@@ -76,6 +84,7 @@ def install_error_handlers(app: FastAPI) -> None:
         body: dict[str, str] = {"detail": exc.detail}
         if isinstance(exc, InvalidInput) and exc.field:
             body["field"] = exc.field
-        return JSONResponse(body, status_code=exc.status_code)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     app.add_exception_handler(DomainError, handle_domain_error)

@@ -11,6 +11,7 @@ from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from app.accounts.router import router as accounts_router
 from app.agents.socket import router as agent_socket_router
 from app.assignment.flows import AssignmentFlows
 from app.assignment.router import router as routing_router
@@ -27,7 +28,7 @@ from app.channels.x.client import XClient
 from app.conversations.flows import ConversationFlows
 from app.conversations.reports import router as reports_router
 from app.customers.router import router as customers_router
-from app.db import make_engine, session_factory
+from app.db import checkpoint, make_engine, session_factory
 from app.errors import install_error_handlers
 from app.health import router as health_router
 from app.kb.live import LiveIndex
@@ -44,9 +45,11 @@ from knowledge import Embedder, OnnxEmbedder, onnx
 
 log = logging.getLogger(__name__)
 
+CHECKPOINT_EVERY_SECONDS = 1.0
+
 
 async def start_services(settings: Settings, embedder: Embedder | None) -> Services:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, checkpoint_apart=True)
     open_session = session_factory(engine)
     bus = RedisBus(settings.events_url, settings.database_url) if settings.events_url else SingleInstance()
     hub = Hub(open_session, bus, keep_for=timedelta(days=settings.agent_feed_days))
@@ -78,7 +81,7 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
     )
     # Platform events are stored in a lane of their own; the intake, the bot's turns and the sender
     # share a small one, so a burst's processing leaves the acknowledgements room.
-    ingest_engine = make_engine(settings.database_url, pool_size=4, urgent=True)
+    ingest_engine = make_engine(settings.database_url, pool_size=4, urgent=True, checkpoint_apart=True)
     ingest = Lane(ingest_engine, session_factory(ingest_engine), CapacityLimiter(8))
     background = CapacityLimiter(settings.background_threads)
     conversation_flows.limiter = background
@@ -124,6 +127,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services.assignment.writer.start()
     realtime = asyncio.create_task(services.hub.run())
     background = [
+        asyncio.create_task(_checkpoint_forever(services)),
         asyncio.create_task(services.assignment.tick_forever()),
         asyncio.create_task(services.knowledge.follow(services.open_session)),
         asyncio.create_task(services.conversations.bot.probe_forever(settings.rasa_probe_seconds)),
@@ -148,6 +152,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.ingest.engine.dispose()
 
 
+async def _checkpoint_forever(services: Services) -> None:
+    """On SQLite, the write-ahead log goes into the database file here rather than in some commit."""
+    if not services.settings.is_sqlite:
+        return
+    while True:
+        await asyncio.sleep(CHECKPOINT_EVERY_SECONDS)
+        try:
+            await asyncio.to_thread(checkpoint, services.engine)
+        except Exception:
+            log.exception("event=checkpoint_failed")
+
+
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
     """The service; `embedder` lets several apps in one process (the tests) share one loaded model."""
     settings = settings or get_settings()
@@ -158,6 +174,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     install_error_handlers(app)
     routers = (
         health_router,
+        accounts_router,
         webchat_router,
         webhooks_router,
         channels_router,

@@ -1,12 +1,16 @@
-"""Demo data for a first run: Kestrel Outdoor's FAQ and one agent who can take every topic."""
+"""Demo data for a first run: Kestrel Outdoor's FAQ, one agent who can take every topic, and one person
+in each of the other roles, all signing in to the consoles with the demo password."""
 
 import logging
 
 from sqlmodel import Session
 
+from app.accounts import passwords
 from app.agents import service as agents
+from app.agents.models import Role
 from app.channels.events import PLATFORM_CHANNELS
 from app.kb import service as kb
+from app.security import new_token
 from knowledge.demo import load_demo_articles
 
 log = logging.getLogger(__name__)
@@ -16,10 +20,17 @@ DEMO_AGENT_NAME = "Maria"
 DEMO_SKILL_LEVEL = 5
 # Skills the bot asks for by the kind of case rather than its topic (bot/actions/handoff_packet.py).
 CASE_SKILLS = ("complaints", "security")
+# Everyone else of the demo: name, email, role. They take no conversations.
+DEMO_PEOPLE = (
+    ("Sam", "sam@kestrel.example", Role.supervisor),
+    ("Kim", "kim@kestrel.example", Role.knowledge_manager),
+    ("Ada", "ada@kestrel.example", Role.admin),
+)
 
 
-def seed_demo(*, session: Session, agent_token: str, fallback_team: str) -> None:
-    """Add the demo knowledge base and demo agent unless they are there already; never overwrite."""
+def seed_demo(*, session: Session, agent_token: str, fallback_team: str, password: str | None = None) -> None:
+    """Add the demo knowledge base and demo people unless they are there already; never overwrite.
+    With a `password`, the demo people sign in to the consoles with it."""
     articles = load_demo_articles()
     if kb.count(session=session) == 0:
         for article in articles:
@@ -30,7 +41,7 @@ def seed_demo(*, session: Session, agent_token: str, fallback_team: str) -> None
     if agents.get_by_email(session=session, email=DEMO_AGENT_EMAIL) is None:
         topics = [article.skill for article in articles if article.skill]
         skills = dict.fromkeys([*topics, *CASE_SKILLS], DEMO_SKILL_LEVEL)
-        agents.create(
+        maria = agents.create(
             session=session,
             name=DEMO_AGENT_NAME,
             email=DEMO_AGENT_EMAIL,
@@ -40,4 +51,13 @@ def seed_demo(*, session: Session, agent_token: str, fallback_team: str) -> None
             # The fallback team catches whatever nobody more skilled takes (see docs/routing.md).
             teams=[fallback_team],
         )
+        maria.password_hash = passwords.hash_password(password) if password else None
         log.info("event=seeded_agent email_domain=kestrel.example")
+    if password is None:
+        return
+    for name, email, role in DEMO_PEOPLE:
+        if agents.get_by_email(session=session, email=email) is None:
+            person = agents.create(
+                session=session, name=name, email=email, token=new_token(), skills={}, capacity={}, role=role
+            )
+            person.password_hash = passwords.hash_password(password)

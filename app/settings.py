@@ -13,6 +13,8 @@ from routing import Policy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_AGENT_TOKEN = "demo-agent-token"
+# The demo people's console password (app/seed.py); refused in production like the token.
+DEMO_PASSWORD = "kestrel-demo-password"
 
 
 class Settings(BaseSettings):
@@ -82,6 +84,7 @@ class Settings(BaseSettings):
     outbox_retry_seconds: float = 1.0
 
     demo_agent_token: str = DEMO_AGENT_TOKEN
+    demo_password: str = DEMO_PASSWORD
     # Public evaluation data sets (BANKING77, CLINC150) for the quality benchmarks; never committed.
     evaluation_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
 
@@ -95,6 +98,8 @@ class Settings(BaseSettings):
             self.action_url = f"http://127.0.0.1:{self.action_port}"
         if self.environment == "production" and self.demo_agent_token == DEMO_AGENT_TOKEN:
             raise ValueError("CAREBRIDGE_DEMO_AGENT_TOKEN is the public demo value; set a secret one in production")
+        if self.environment == "production" and self.demo_password == DEMO_PASSWORD:
+            raise ValueError("CAREBRIDGE_DEMO_PASSWORD is the public demo value; set a secret one in production")
         return self
 
     @property

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from app.accounts.models import LoginAttempt, WebSession
 from app.agents.models import Agent
 from app.assignment.models import Alert, Offer, RoutingDecision, WorkItem
 from app.channels.models import InboxEvent, OutboxItem
@@ -24,11 +25,13 @@ __all__ = [
     "Customer",
     "InboxEvent",
     "KnowledgeState",
+    "LoginAttempt",
     "Message",
     "Offer",
     "OutboxItem",
     "RoutingDecision",
     "UnansweredQuestion",
+    "WebSession",
     "WorkItem",
     "metadata",
 ]

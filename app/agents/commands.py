@@ -30,9 +30,34 @@ class Send(BaseModel):
     client_message_id: ClientMessageId | None = None
 
 
+class Note(BaseModel):
+    """A private note in the conversation: agents and supervisors see it, the customer never does."""
+
+    id: CommandId
+    type: Literal["note"]
+    conversation_id: uuid.UUID
+    text: MessageText
+    client_message_id: ClientMessageId | None = None
+
+
+class Typing(BaseModel):
+    id: CommandId
+    type: Literal["typing"]
+    conversation_id: uuid.UUID
+    typing: bool
+
+
 class Resolve(BaseModel):
     id: CommandId
     type: Literal["resolve"]
+    conversation_id: uuid.UUID
+
+
+class HandBack(BaseModel):
+    """Back to the bot without closing the case."""
+
+    id: CommandId
+    type: Literal["hand_back"]
     conversation_id: uuid.UUID
 
 
@@ -59,5 +84,7 @@ class SetStatus(BaseModel):
     status: Literal["online", "away"]
 
 
-Command = Annotated[Accept | Decline | Send | Resolve | Transfer | SetStatus, Field(discriminator="type")]
+Command = Annotated[
+    Accept | Decline | Send | Note | Typing | Resolve | HandBack | Transfer | SetStatus, Field(discriminator="type")
+]
 COMMAND = TypeAdapter[Command](Command)

@@ -15,6 +15,8 @@ class Role(StrEnum):
     agent = "agent"
     supervisor = "supervisor"
     knowledge_manager = "knowledge_manager"
+    # Manages people: creates accounts, sets skills, languages, channels and capacities.
+    admin = "admin"
 
 
 class Agent(SQLModel, table=True):
@@ -25,6 +27,8 @@ class Agent(SQLModel, table=True):
     email: str = Field(max_length=320, unique=True)
     # SHA-256 of the agent's API and websocket token; the token itself is never stored.
     token_hash: str = Field(max_length=64, unique=True)
+    # Argon2id, for signing in to the web consoles (app/accounts); None: API token only.
+    password_hash: str | None = Field(default=None, max_length=255)
     role: Role = Field(default=Role.agent, sa_type=String(16))
     # Skill name -> level 1 to 10.
     skills: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

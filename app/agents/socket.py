@@ -13,20 +13,35 @@ import json
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
+from app.accounts import service as accounts
 from app.agents import service as agents
-from app.agents.commands import COMMAND, Accept, Command, Decline, Resolve, Send, SetStatus, Transfer
-from app.agents.models import Agent, AgentPublic
+from app.agents.commands import (
+    COMMAND,
+    Accept,
+    Command,
+    Decline,
+    HandBack,
+    Note,
+    Resolve,
+    Send,
+    SetStatus,
+    Transfer,
+    Typing,
+)
+from app.agents.models import Agent, AgentPublic, Role
 from app.db import run_in_session
-from app.deps import ServicesDep
+from app.deps import SESSION_COOKIE, ServicesDep
 from app.errors import DomainError, Unauthorized
 from app.realtime import feed
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
 from app.services import Services
+from app.timestamps import utcnow
 from routing import Presence
 
 router = APIRouter(tags=["agents"])
@@ -38,6 +53,7 @@ HELLO_TIMEOUT_SECONDS = 10.0
 HEARTBEAT_EVERY_SECONDS = 5.0
 CLOSE_BAD_FRAME = 4400
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_SILENT = 4408
 CLOSE_START_AFRESH = 4409
 
@@ -173,20 +189,39 @@ async def _authenticate(websocket: WebSocket, services: Services) -> tuple[Agent
         hello = json.loads(frame)
     except json.JSONDecodeError:
         hello = None
-    if not isinstance(hello, dict) or hello.get("type") != "hello" or not isinstance(hello.get("token"), str):
+    if not isinstance(hello, dict) or hello.get("type") != "hello" or not isinstance(hello.get("token", ""), str):
         await websocket.close(CLOSE_BAD_FRAME, 'expected {"type": "hello", "token": "..."} first')
         return None
     after_seq = hello.get("after_seq")
     if after_seq is not None and (not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0):
         await websocket.close(CLOSE_BAD_FRAME, "after_seq must be a non-negative integer")
         return None
-    token: str = hello["token"]
     try:
-        agent = await run_in_session(services.open_session, lambda s: agents.authenticate(session=s, token=token))
+        agent = await _who(websocket, services, hello.get("token"))
     except Unauthorized as exc:
         await websocket.close(CLOSE_UNAUTHORIZED, exc.detail)
         return None
+    if agent.role == Role.knowledge_manager:
+        await websocket.close(CLOSE_FORBIDDEN, f"{agent.name} is a knowledge manager and takes no conversations")
+        return None
     return agent, after_seq
+
+
+async def _who(websocket: WebSocket, services: Services, token: str | None) -> Agent:
+    """By the token in the hello (API clients), else by the console's session cookie. A browser sends
+    the cookie with any site's websocket, so the cookie counts only from a page of this service."""
+    if token:
+        return await run_in_session(services.open_session, lambda s: agents.authenticate(session=s, token=token))
+    cookie = websocket.cookies.get(SESSION_COOKIE)
+    origin = websocket.headers.get("origin")
+    if not cookie:
+        raise Unauthorized("send a token in the hello, or sign in at /login")
+    if origin is None or urlsplit(origin).netloc != websocket.headers.get("host"):
+        raise Unauthorized(f"the session cookie is accepted only from this service's pages, not from {origin}")
+    agent, _ = await run_in_session(
+        services.open_session, lambda s: accounts.by_cookie(session=s, cookie=cookie, now=utcnow())
+    )
+    return agent
 
 
 async def _answer(frame: str, agent: Agent, services: Services) -> dict[str, Any]:
@@ -221,6 +256,15 @@ async def _run(command: Command, agent: Agent, services: Services) -> dict[str, 
         case Send(conversation_id=conversation_id, text=text, client_message_id=client_id):
             message = await services.conversations.agent_reply(agent.id, conversation_id, text, client_id)
             return {"message_id": message.id, "seq": message.seq}
+        case Note(conversation_id=conversation_id, text=text, client_message_id=client_id):
+            message = await services.conversations.agent_reply(agent.id, conversation_id, text, client_id, note=True)
+            return {"message_id": message.id, "seq": message.seq}
+        case Typing(conversation_id=conversation_id, typing=typing):
+            await services.conversations.agent_typing(agent.id, conversation_id, typing)
+            return {"conversation_id": str(conversation_id)}
+        case HandBack(conversation_id=conversation_id):
+            await services.conversations.agent_hand_back(agent.id, conversation_id)
+            return {"conversation_id": str(conversation_id)}
         case Resolve(conversation_id=conversation_id):
             await services.conversations.agent_resolve(agent.id, conversation_id)
             return {"conversation_id": str(conversation_id)}

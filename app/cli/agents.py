@@ -1,12 +1,16 @@
-"""`carebridge agent add|list`: agents with their skills, languages, channels and capacities."""
+"""`carebridge agent add|list|set-password`: people with their roles, skills, languages, channels and
+capacities, and their console passwords."""
 
 import argparse
+import sys
 
 from sqlmodel import col, select
 
+from app.accounts import passwords
 from app.agents import service as agents
 from app.agents.models import Agent, Role
 from app.db import make_engine, session_factory, unit_of_work
+from app.errors import InvalidInput
 from app.security import new_token
 from app.settings import Settings
 
@@ -40,7 +44,14 @@ def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     add.add_argument("--capacity", type=lambda t: pairs(t, 0, 100), default={"webchat": 3}, help="webchat=3,x_dm=2")
     add.add_argument("--teams", type=names, default=[], help="overflow,retention")
     add.add_argument("--role", choices=[r.value for r in Role], default=Role.agent.value)
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read a console password from stdin (else API token only)",
+    )
     actions.add_parser("list", help="list agents")
+    password = actions.add_parser("set-password", help="set someone's console password, read from standard input")
+    password.add_argument("email")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -53,6 +64,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                         f"{agent.id}\t{agent.name}\t{agent.role}\t{agent.presence}\tskills={agent.skills}\t"
                         f"capacity={agent.capacity}\tlanguages={','.join(agent.languages)}\tteams={','.join(agent.teams)}"
                     )
+                return 0
+            if args.agent_command == "set-password":
+                person = agents.get_by_email(session=session, email=args.email.lower())
+                if person is None:
+                    print(f"nobody has email {args.email!r}")
+                    return 2
+                person.password_hash = passwords.hash_password(_read_password())
+                session.add(person)
+                print(f"{person.name} can sign in with the new password")
                 return 0
             if agents.get_by_email(session=session, email=args.email) is not None:
                 print(f"an agent with email {args.email!r} exists already")
@@ -69,7 +89,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 teams=args.teams,
                 role=Role(args.role),
             )
+            if args.password_stdin:
+                created.password_hash = passwords.hash_password(_read_password())
             print(f"agent {created.id} {created.name}: token {token} (shown once; keep it safe)")
             return 0
+    except InvalidInput as exc:
+        print(exc.detail)
+        return 2
     finally:
         engine.dispose()
+
+
+def _read_password() -> str:
+    return sys.stdin.readline().rstrip("\n")

@@ -16,6 +16,7 @@ BENCHMARKS = {
     "kb": "bench.kb",
     "kb-quality": "bench.kb_quality",
     "nlu": "bench.nlu",
+    "realtime": "bench.realtime",
     "routing": "bench.routing",
 }
 

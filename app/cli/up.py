@@ -26,7 +26,12 @@ def prepare(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
         with unit_of_work(session_factory(engine)) as session:
-            seed_demo(session=session, agent_token=settings.demo_agent_token, fallback_team=settings.fallback_team)
+            seed_demo(
+                session=session,
+                agent_token=settings.demo_agent_token,
+                fallback_team=settings.fallback_team,
+                password=settings.demo_password,
+            )
     finally:
         engine.dispose()
     if not settings.is_sqlite:
@@ -74,7 +79,11 @@ def up(settings: Settings) -> int:
         print(
             f"\nCarebridge is running (ready in {time.monotonic() - started:.1f} s).\n"
             f"  Customer chat:  {url}/chat\n"
-            f"  Agent console:  {url}/agent   (demo agent token: {settings.demo_agent_token})\n"
+            f"  Agent console:  {url}/agent   (sign in as maria@kestrel.example, password {settings.demo_password})\n"
+            f"  Supervisor:     {url}/agent   (sam@kestrel.example; the same password)\n"
+            f"  Knowledge base: {url}/kb      (kim@kestrel.example)\n"
+            f"  People (admin): {url}/admin   (ada@kestrel.example)\n"
+            f"  API token of the demo agent: {settings.demo_agent_token}\n"
             f"  API docs:       {url}/docs\n"
             f"  Rasa server:    http://127.0.0.1:{settings.rasa_port}   "
             f"action server: http://127.0.0.1:{settings.action_port}\n"

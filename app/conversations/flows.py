@@ -183,9 +183,9 @@ class ConversationFlows:
         await self._record(conversation_id, None, turns.interpret(outputs))
 
     async def agent_reply(
-        self, agent_id: int, conversation_id: uuid.UUID, text: str, client_message_id: str | None
+        self, agent_id: int, conversation_id: uuid.UUID, text: str, client_message_id: str | None, note: bool = False
     ) -> Message:
-        """Store and deliver an agent's reply; refused unless the agent owns the conversation."""
+        """Store and deliver an agent's reply (or private note); refused unless the agent owns the conversation."""
 
         def store(session: Session) -> tuple[Message, bool, Conversation]:
             message, created = conversations.add_agent_message(
@@ -194,6 +194,7 @@ class ConversationFlows:
                 agent_id=agent_id,
                 text=text,
                 client_message_id=client_message_id,
+                note=note,
             )
             return message, created, conversations.get(session=session, conversation_id=conversation_id)
 
@@ -204,17 +205,41 @@ class ConversationFlows:
 
     async def agent_resolve(self, agent_id: int, conversation_id: uuid.UUID) -> Message:
         """Close the case, tell both sides, and free the agent's slot for waiting work."""
+        event = await self._leave_to_bot(agent_id, conversation_id, conversations.resolve)
+        self._handed_back.add(conversation_id)
+        self.wake(conversation_id)
+        return event
 
-        def resolve(session: Session) -> tuple[Message, Outcome]:
-            event = conversations.resolve(session=session, conversation_id=conversation_id, agent_id=agent_id)
+    async def agent_hand_back(self, agent_id: int, conversation_id: uuid.UUID) -> Message:
+        """The bot answers again from the customer's next message; the agent's slot is freed."""
+        return await self._leave_to_bot(agent_id, conversation_id, conversations.hand_back)
+
+    async def _leave_to_bot(self, agent_id: int, conversation_id: uuid.UUID, leave: Callable[..., Message]) -> Message:
+        def change(session: Session) -> tuple[Message, Outcome]:
+            event = leave(session=session, conversation_id=conversation_id, agent_id=agent_id)
             policy = self._assignment.policy
             released = assignment.release(session=session, policy=policy, conversation_id=conversation_id, now=utcnow())
             return event, released
 
-        event, outcome = await self._assignment.submit(resolve)
+        event, outcome = await self._assignment.submit(change)
         self._hub.to_conversation(conversation_id, message_event(event))
         self._hub.to_agent(agent_id, message_event(event))
         self._assignment.publish(outcome)
-        self._handed_back.add(conversation_id)
-        self.wake(conversation_id)
         return event
+
+    async def agent_typing(self, agent_id: int, conversation_id: uuid.UUID, typing: bool) -> None:
+        """Show the customer that the agent is typing; nothing is stored."""
+        await run_in_session(
+            self._open_session,
+            lambda s: conversations.owned_by_agent(session=s, conversation_id=conversation_id, agent_id=agent_id),
+        )
+        self._hub.to_conversation(conversation_id, {"type": "typing", "author": "agent", "typing": typing})
+
+    async def customer_typing(self, conversation_id: uuid.UUID, typing: bool) -> None:
+        """Show the owning agent that the customer is typing; nothing is stored, nor numbered in the feed."""
+        conversation = await run_in_session(
+            self._open_session, lambda s: conversations.get(session=s, conversation_id=conversation_id)
+        )
+        if conversation.owner == Owner.agent and conversation.agent_id is not None:
+            event = {"type": "typing", "conversation_id": str(conversation_id), "author": "customer", "typing": typing}
+            self._hub.to_agent_now(conversation.agent_id, event)

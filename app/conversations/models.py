@@ -35,6 +35,8 @@ class Author(StrEnum):
 class Kind(StrEnum):
     text = "text"
     event = "event"
+    # An agent's private note: internal, never sent to the customer.
+    note = "note"
 
 
 class Conversation(SQLModel, table=True):

@@ -225,12 +225,24 @@ def tell_customer(*, session: Session, conversation_id: uuid.UUID, text: str, pa
     return _append(session, conversation, author=Author.system, kind=Kind.event, text=text, payload=payload)
 
 
+def owned_by_agent(*, session: Session, conversation_id: uuid.UUID, agent_id: int) -> Conversation:
+    """The conversation, read without a lock, if the agent owns it (for what changes nothing stored)."""
+    conversation = get(session=session, conversation_id=conversation_id)
+    _check_owner(conversation, agent_id)
+    return conversation
+
+
 def _owned_by(session: Session, conversation_id: uuid.UUID, agent_id: int) -> Conversation:
     conversation = _lock(session, conversation_id)
+    _check_owner(conversation, agent_id)
+    return conversation
+
+
+def _check_owner(conversation: Conversation, agent_id: int) -> None:
+    conversation_id = conversation.id
     if conversation.owner != Owner.agent or conversation.agent_id != agent_id:
         holder = f"agent {conversation.agent_id}" if conversation.owner == Owner.agent else conversation.owner
         raise NotConversationOwner(f"agent {agent_id} does not own conversation {conversation_id} (owner: {holder})")
-    return conversation
 
 
 def add_agent_message(
@@ -240,8 +252,10 @@ def add_agent_message(
     agent_id: int,
     text: str,
     client_message_id: str | None,
+    note: bool = False,
 ) -> tuple[Message, bool]:
-    """Store an agent's reply; only the owning agent may speak in a conversation."""
+    """Store an agent's reply, or a private note only agents see; only the owning agent may write in a
+    conversation."""
     conversation = _owned_by(session, conversation_id, agent_id)
     existing = _existing(session, conversation_id, client_message_id)
     if existing is not None:
@@ -250,26 +264,44 @@ def add_agent_message(
         session,
         conversation,
         author=Author.agent,
+        kind=Kind.note if note else Kind.text,
         text=text,
         agent_id=agent_id,
         client_message_id=client_message_id,
+        internal=note,
     )
     return message, True
 
 
+def hand_back(*, session: Session, conversation_id: uuid.UUID, agent_id: int) -> Message:
+    """The case is not closed, but the bot can take it from here (the customer's question was answered
+    and they may ask more); the customer is told."""
+    return _leave_to_bot(session, conversation_id, agent_id, resolved=False)
+
+
 def resolve(*, session: Session, conversation_id: uuid.UUID, agent_id: int) -> Message:
     """Close the case; the bot greets whatever the customer writes next."""
+    return _leave_to_bot(session, conversation_id, agent_id, resolved=True)
+
+
+def _leave_to_bot(session: Session, conversation_id: uuid.UUID, agent_id: int, resolved: bool) -> Message:
     conversation = _owned_by(session, conversation_id, agent_id)
-    conversation.status = Status.resolved
+    if resolved:
+        conversation.status = Status.resolved
     conversation.owner = Owner.bot
     conversation.agent_id = None
+    text, event = (
+        ("Conversation resolved", "resolved")
+        if resolved
+        else ("You're back with the assistant; ask for a person at any time", "handed_back")
+    )
     return _append(
         session,
         conversation,
         author=Author.system,
         kind=Kind.event,
-        text="Conversation resolved",
-        payload={"event": "resolved", "agent_id": agent_id},
+        text=text,
+        payload={"event": event, "agent_id": agent_id},
     )
 
 

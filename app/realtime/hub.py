@@ -127,6 +127,11 @@ class Hub:
     def to_agent(self, agent_id: int, event: Event) -> None:
         self._unkept.put_nowait((agent_id, event))
 
+    def to_agent_now(self, agent_id: int, event: Event) -> None:
+        """Deliver without keeping or numbering: what is stale a second later (typing)."""
+        self._deliver_to_agent(agent_id, event)
+        self._bus.publish({"agent_id": agent_id, "event": event})
+
     def to_supervisors(self, event: Event) -> None:
         self._unkept.put_nowait((None, event))
 

@@ -1,4 +1,5 @@
-"""The pages people use: the customer's chat, the agent's console, the knowledge managers' console."""
+"""The pages people use: the customer's chat, the consoles of agents, knowledge managers and admins, and
+signing in to them."""
 
 from pathlib import Path
 
@@ -28,3 +29,13 @@ def agent_console() -> FileResponse:
 @router.get("/kb")
 def knowledge_console() -> FileResponse:
     return FileResponse(STATIC_DIR / "kb.html")
+
+
+@router.get("/login")
+def sign_in_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "login.html")
+
+
+@router.get("/admin")
+def admin_console() -> FileResponse:
+    return FileResponse(STATIC_DIR / "admin.html")

@@ -9,7 +9,7 @@ from app.cli.background import LiveServer, free_port, serve
 from app.db import make_engine, session_factory, unit_of_work
 from app.main import create_app
 from app.seed import seed_demo
-from app.settings import DEMO_AGENT_TOKEN, Settings
+from app.settings import DEMO_AGENT_TOKEN, DEMO_PASSWORD, Settings
 from knowledge import OnnxEmbedder
 
 
@@ -27,13 +27,14 @@ def live(
     embedder: OnnxEmbedder,
     extra_settings: dict[str, Any],
 ) -> Iterator[LiveServer]:
-    """The service on a real port with the demo data; no Rasa is listening where it looks for one.
+    """The service on a real port with the demo data (Maria, and Sam, Kim and Ada who sign in with the
+    demo password); no Rasa is listening where it looks for one.
 
     A test changes settings with `@pytest.mark.settings(offer_timeout_seconds=1, ...)`.
     """
     engine = make_engine(sqlite_url)
     with unit_of_work(session_factory(engine)) as session:
-        seed_demo(session=session, agent_token=DEMO_AGENT_TOKEN, fallback_team="overflow")
+        seed_demo(session=session, agent_token=DEMO_AGENT_TOKEN, fallback_team="overflow", password=DEMO_PASSWORD)
     engine.dispose()
     marker = request.node.get_closest_marker("settings")
     settings = Settings(

@@ -215,3 +215,71 @@ async def test_ping_gets_pong(agent: Socket) -> None:
     await agent.connection.send('{"type": "ping"}')
 
     assert await agent.next_of("pong") == {"type": "pong"}
+
+
+async def accepted(http: httpx.AsyncClient, agent: Socket) -> Customer:
+    customer = await handed_off(http)
+    offer = await agent.offer_for(customer.conversation_id)
+    assert (await agent.command("accept", offer_id=offer["offer"]["id"]))["type"] == "ack"
+    return customer
+
+
+async def test_a_private_note_reaches_agents_and_never_the_customer(
+    live: LiveServer, http: httpx.AsyncClient, agent: Socket
+) -> None:
+    customer = await accepted(http, agent)
+    follower = await customer.follow(live.ws_url)
+
+    noted = await agent.command("note", conversation_id=customer.conversation_id, text="VIP: refund approved")
+    event = await agent.next(lambda e: e.get("type") == "message" and e["message"]["text"] == "VIP: refund approved")
+    await agent.command("send", conversation_id=customer.conversation_id, text="Done, refund on its way")
+    await follower.next(is_message("agent", "Done, refund on its way"))
+    await follower.close()
+
+    assert noted["type"] == "ack"
+    assert event["message"]["kind"] == "note" and event["message"]["internal"] is True
+    assert "VIP: refund approved" not in [m["text"] for m in await customer.history()]
+    assert "VIP" not in json.dumps(follower.seen)
+
+
+async def test_handing_back_gives_the_bot_the_conversation_without_closing_it(
+    live: LiveServer, http: httpx.AsyncClient, agent: Socket
+) -> None:
+    customer = await accepted(http, agent)
+    follower = await customer.follow(live.ws_url)
+
+    handed = await agent.command("hand_back", conversation_id=customer.conversation_id)
+    told = await follower.next(is_message("system", "back with the assistant"))
+    again = await agent.command("send", conversation_id=customer.conversation_id, text="still mine?")
+    # The bot has it now: with no Rasa here it hands the next question straight back to a person.
+    await customer.say("One more question about the order")
+    offered_again = await agent.offer_for(customer.conversation_id)
+    await follower.close()
+
+    assert handed["type"] == "ack"
+    assert told["message"]["payload"]["event"] == "handed_back"
+    assert again["type"] == "error" and "does not own" in again["detail"]
+    assert offered_again["history"][-1]["payload"]["packet"]["reason"] == "assistant_unavailable"
+
+
+async def test_typing_shows_on_the_other_side_and_is_not_kept(
+    live: LiveServer, http: httpx.AsyncClient, agent: Socket
+) -> None:
+    customer = await accepted(http, agent)
+    follower = await customer.follow(live.ws_url)
+
+    await agent.command("typing", conversation_id=customer.conversation_id, typing=True)
+    agent_typing = await follower.next_of("typing")
+    await follower.connection.send(json.dumps({"type": "typing", "typing": True}))
+    customer_typing = await agent.next_of("typing")
+    refused = await agent.command("typing", conversation_id=str(uuid.uuid4()), typing=True)
+    await follower.close()
+
+    assert agent_typing == {"type": "typing", "author": "agent", "typing": True}
+    assert customer_typing == {
+        "type": "typing",
+        "conversation_id": customer.conversation_id,
+        "author": "customer",
+        "typing": True,
+    }
+    assert refused["type"] == "error" and "does not exist" in refused["detail"]

@@ -7,6 +7,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from app.cli.background import Stack
 from knowledge.demo import load_demo_articles
+from tests.browser.signing import MARIA, signed_in
 
 pytestmark = pytest.mark.slow
 
@@ -19,12 +20,8 @@ def chat(page: Page, text: str) -> None:
 
 
 def test_customer_and_agent_pages_carry_a_conversation_from_bot_to_person(stack: Stack, browser: Browser) -> None:
-    agent_page = browser.new_context().new_page()
-    agent_page.goto(f"{stack.http_url}/agent")
-    agent_page.get_by_test_id("agent-token").fill(stack.agent_token)
-    agent_page.get_by_test_id("agent-login").click()
+    agent_page = signed_in(browser, stack.http_url, "/agent", MARIA)
     expect(agent_page.get_by_test_id("agent-status")).to_have_text("Maria · Online")
-    expect(agent_page.get_by_test_id("agent-token")).to_be_hidden()
 
     customer_page = browser.new_context().new_page()
     customer_page.goto(f"{stack.http_url}/chat")

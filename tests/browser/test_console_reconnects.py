@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from app.cli.background import Stack
+from tests.browser.signing import MARIA, signed_in
 from tests.browser.test_chat_and_console import chat
 from tests.support.relay import Relay
 
@@ -14,11 +15,8 @@ pytestmark = pytest.mark.slow
 
 def test_an_agent_whose_browser_went_offline_sees_what_was_said_meanwhile(stack: Stack, browser: Browser) -> None:
     relay = Relay(stack.port)
-    agent_context = browser.new_context()
-    agent_page = agent_context.new_page()
-    agent_page.goto(f"{relay.http_url}/agent")
-    agent_page.get_by_test_id("agent-token").fill(stack.agent_token)
-    agent_page.get_by_test_id("agent-login").click()
+    agent_page = signed_in(browser, relay.http_url, "/agent", MARIA)
+    agent_context = agent_page.context
     expect(agent_page.get_by_test_id("agent-status")).to_have_text("Maria · Online")
 
     customer_page = browser.new_context().new_page()

@@ -6,17 +6,16 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app.cli.background import Stack
+from tests.browser import signing
 from tests.support.accounts import add_person
 
 pytestmark = pytest.mark.slow
 
 
 def signed_in(browser: Browser, stack: Stack) -> Page:
-    page = browser.new_context().new_page()
-    page.goto(f"{stack.http_url}/kb")
-    page.get_by_test_id("kb-token").fill(add_person(stack, "knowledge_manager"))
-    page.get_by_test_id("kb-login").click()
-    expect(page.get_by_test_id("kb-status")).to_have_text("Signed in")
+    manager = add_person(stack, "knowledge_manager")
+    page = signing.signed_in(browser, stack.http_url, "/kb", manager.email, manager.password)
+    expect(page.get_by_test_id("kb-status")).to_have_text("Kim")
     return page
 
 

@@ -147,7 +147,7 @@ async def test_two_answers_that_did_not_help_bring_in_a_person(
 
     packet = await take_and_resolve(agent, customer)
     assert packet["reason"] == "answers_did_not_help"
-    manager = {"Authorization": f"Bearer {add_person(stack, 'knowledge_manager')}"}
+    manager = {"Authorization": f"Bearer {add_person(stack, 'knowledge_manager').token}"}
     stats = (await http.get("/api/kb/articles/delivery-times", headers=manager)).json()["stats"]
     assert stats["not_helpful"] >= 1
     await chat.close()
@@ -169,7 +169,7 @@ async def test_after_a_person_resolves_the_bot_resumes_and_asks_for_a_rating(
     tracker = (await http.get(f"{stack.rasa_url}/conversations/{customer.conversation_id}/tracker")).json()
     heard = [event.get("text") for event in tracker["events"] if event["event"] == "user"]
     assert heard[:2] == ["How long does delivery take?", "I want to talk to a person"] and heard[-1] == "5"
-    supervisor = {"Authorization": f"Bearer {add_person(stack, 'supervisor')}"}
+    supervisor = {"Authorization": f"Bearer {add_person(stack, 'supervisor').token}"}
     report = (await http.get("/api/reports/satisfaction", headers=supervisor)).json()
     assert report["distribution"]["5"] >= 1 and report["rated"] >= 1
     await chat.close()

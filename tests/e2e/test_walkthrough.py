@@ -112,7 +112,7 @@ async def test_a_question_the_knowledge_base_cannot_answer_goes_to_a_person_with
     await chat.close()
     await agent.close()
 
-    manager = {"Authorization": f"Bearer {add_person(stack, 'knowledge_manager')}"}
+    manager = {"Authorization": f"Bearer {add_person(stack, 'knowledge_manager').token}"}
     groups = (await http.get("/api/kb/unanswered", headers=manager)).json()
     assert "Do you offer guided hiking tours?" in [s for g in groups for s in g["samples"]]
     rated = (await http.get("/api/kb/articles/delivery-times", headers=manager)).json()["stats"]

@@ -3,16 +3,28 @@
 import os
 import subprocess
 import uuid
+from dataclasses import dataclass
 
 from app.cli.background import CAREBRIDGE, Stack
 
 
-def add_person(stack: Stack, role: str, name: str = "Kim") -> str:
-    """Add someone with `role` to the running stack's database; returns their token."""
+@dataclass(frozen=True)
+class Person:
+    email: str
+    password: str
+    # For the API and websockets.
+    token: str
+
+
+def add_person(stack: Stack, role: str, name: str = "Kim") -> Person:
+    """Add someone with `role` to the running stack's database, with a console password."""
     email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@kestrel.example"
+    password = f"{name} has a long password {uuid.uuid4().hex[:6]}"
     added = subprocess.run(
-        [str(CAREBRIDGE), "agent", "add", "--name", name, "--email", email, "--role", role, "--capacity", ""],
+        [str(CAREBRIDGE), "agent", "add", "--name", name, "--email", email, "--role", role, "--capacity", "",
+         "--password-stdin"],
+        input=password + "\n",
         env={**os.environ, "CAREBRIDGE_VAR_DIR": str(stack.var_dir)},
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return added.stdout.split("token ")[1].split()[0]
+    return Person(email, password, added.stdout.split("token ")[1].split()[0])

@@ -117,6 +117,9 @@ async def follow_conversation(websocket: WebSocket, conversation_id: uuid.UUID, 
 
     async def send(event: Event) -> None:
         nonlocal high_water
+        if event.get("type") != "message":  # typing: not part of the history
+            await websocket.send_json(event)
+            return
         seq = event["message"]["seq"]
         if seq > high_water:
             high_water = seq
@@ -141,8 +144,10 @@ async def follow_conversation(websocket: WebSocket, conversation_id: uuid.UUID, 
             await send(message_event(message))
         subscriber.start()
         while True:
-            # Customers speak over HTTP; reading here only notices the socket closing.
-            await websocket.receive_text()
+            # Customers speak over HTTP; the socket carries only whether they are typing.
+            typing = _typing(await websocket.receive_text())
+            if typing is not None:
+                await services.conversations.customer_typing(conversation_id, typing)
     except WebSocketDisconnect:
         pass
     finally:
@@ -161,3 +166,14 @@ def _parse_hello(frame: str) -> tuple[str, int]:
     if not isinstance(after_seq, int) or after_seq < 0:
         raise ValueError("after_seq must be a non-negative integer")
     return data["token"], after_seq
+
+
+def _typing(frame: str) -> bool | None:
+    """{"type": "typing", "typing": true|false}; anything else is ignored."""
+    try:
+        data: Any = json.loads(frame)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(data, dict) and data.get("type") == "typing" and isinstance(data.get("typing"), bool):
+        return bool(data["typing"])
+    return None

@@ -4,8 +4,8 @@
 // after the last one this page saw follow it, so a dropped connection never leaves the page stale.
 
 import { bubble } from "/static/bubble.js";
+import { signOut, signedIn } from "/static/session.js";
 
-const TOKEN_KEY = "carebridge.agentToken";
 const WHO = { customer: "Customer", bot: "Bot", agent: "You", system: "" };
 const $ = (id) => document.getElementById(id);
 
@@ -15,11 +15,13 @@ const state = {
   offers: new Map(), // offer id -> offer event
   conversations: new Map(), // conversation id -> { conversation, history: Map(seq -> message), unread }
   selected: null,
+  typing: new Map(), // conversation id -> until when (ms) the customer counts as typing
 };
 let socket = null;
 let nextCommand = 1;
 const waiting = new Map(); // command id -> callback(answer)
 let retryDelay = 500;
+let csrfToken = "";
 let lastSeq = null; // the number of the newest feed event applied; null before the first welcome
 
 function command(type, fields, onAnswer) {
@@ -48,6 +50,10 @@ function handle(event) {
     case "heartbeat":
     case "pong":
       return;
+    case "typing":
+      if (event.typing) state.typing.set(event.conversation_id, Date.now() + 8000);
+      else state.typing.delete(event.conversation_id);
+      break;
     case "welcome":
       state.agent = event.agent;
       $("presence").hidden = false;
@@ -77,6 +83,8 @@ function handle(event) {
       if (!entry) break;
       entry.history.set(event.message.seq, event.message);
       if (event.message.payload?.event === "resolved") entry.conversation.status = "resolved";
+      if (event.message.payload?.event === "handed_back") entry.conversation.owner = "bot";
+      if (event.message.author === "customer") state.typing.delete(event.conversation_id);
       if (event.conversation_id !== state.selected && event.message.author === "customer") entry.unread += 1;
       break;
     }
@@ -204,7 +212,7 @@ function drawHistory(entry) {
   list.replaceChildren();
   const ordered = [...entry.history.values()].sort((a, b) => a.seq - b.seq);
   for (const message of ordered) {
-    const item = bubble(message, WHO[message.author]);
+    const item = bubble(message, message.kind === "note" ? "You · private note" : WHO[message.author]);
     const source = message.payload?.answer;
     if (source?.article) {
       const note = document.createElement("span");
@@ -257,14 +265,18 @@ function draw() {
   drawPacket(entry.history);
   drawHistory(entry);
   const open = entry.conversation.status !== "resolved" && entry.conversation.owner === "agent";
-  for (const control of ["reply", "resolve", "transfer-to", "transfer-note"]) $(control).disabled = !open;
+  for (const control of ["reply", "as-note", "resolve", "hand-back", "transfer-to", "transfer-note"]) {
+    $(control).disabled = !open;
+  }
+  drawTyping();
 }
 
-function connect(token) {
+function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${scheme}://${location.host}/ws/agent`);
   socket.onopen = () => {
-    const hello = { type: "hello", token };
+    // No token: the session cookie goes with the handshake and signs the console in.
+    const hello = { type: "hello" };
     if (lastSeq !== null) hello.after_seq = lastSeq;
     socket.send(JSON.stringify(hello));
   };
@@ -282,7 +294,6 @@ function connect(token) {
     lastHeard = Date.now();
     const event = JSON.parse(frame.data);
     if (event.type === "welcome") {
-      $("login").hidden = true;
       $("workspace").hidden = false;
       retryDelay = 500;
     }
@@ -292,26 +303,39 @@ function connect(token) {
   socket.onclose = (closed) => {
     if (closed.code === 4409) lastSeq = null; // the feed cannot replay: start from a fresh snapshot
     if (closed.code === 4401) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      $("login").hidden = false;
-      $("workspace").hidden = true;
-      $("login-error").textContent = closed.reason || "That token was not accepted.";
-      $("status").textContent = "Signed out";
+      location.assign("/login?next=/agent"); // the session ended: sign in again
+      return;
+    }
+    if (closed.code === 4403) {
+      $("status").textContent = closed.reason;
       return;
     }
     $("status").textContent = "Reconnecting…";
-    setTimeout(() => connect(token), retryDelay);
+    setTimeout(connect, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 10000);
   };
 }
 
-$("login-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const token = $("token").value.trim();
-  if (!token) return;
-  sessionStorage.setItem(TOKEN_KEY, token);
-  $("login-error").textContent = "";
-  connect(token);
+
+function drawTyping() {
+  const until = state.typing.get(state.selected) || 0;
+  $("customer-typing").textContent = until > Date.now() ? "Customer is typing…" : "";
+}
+
+// The customer sees that the agent is typing: told at most every 3 seconds, and told when they stop.
+let typingSentAt = 0;
+let typingStop = null;
+function tellTyping(typing) {
+  if (!state.selected || !socket || socket.readyState !== WebSocket.OPEN) return;
+  command("typing", { conversation_id: state.selected, typing });
+  typingSentAt = typing ? Date.now() : 0;
+}
+
+$("reply").addEventListener("input", () => {
+  if ($("as-note").checked) return;
+  if (Date.now() - typingSentAt > 3000) tellTyping(true);
+  clearTimeout(typingStop);
+  typingStop = setTimeout(() => tellTyping(false), 3000);
 });
 
 $("reply-form").addEventListener("submit", (event) => {
@@ -319,7 +343,10 @@ $("reply-form").addEventListener("submit", (event) => {
   const text = $("reply").value.trim();
   if (!text || !state.selected) return;
   $("reply").value = "";
-  command("send", { conversation_id: state.selected, text, client_message_id: crypto.randomUUID() }, (answer) => {
+  clearTimeout(typingStop);
+  if (typingSentAt) tellTyping(false);
+  const kind = $("as-note").checked ? "note" : "send";
+  command(kind, { conversation_id: state.selected, text, client_message_id: crypto.randomUUID() }, (answer) => {
     if (answer.type === "error") {
       showError(answer.detail);
       $("reply").value = text;
@@ -353,6 +380,13 @@ $("transfer-form").addEventListener("submit", (event) => {
   });
 });
 
+$("hand-back").addEventListener("click", () => {
+  if (!state.selected) return;
+  command("hand_back", { conversation_id: state.selected }, (answer) => {
+    if (answer.type === "error") showError(answer.detail);
+  });
+});
+
 $("resolve").addEventListener("click", () => {
   if (!state.selected) return;
   command("resolve", { conversation_id: state.selected }, (answer) => {
@@ -367,8 +401,11 @@ setInterval(() => {
     const left = Math.max(0, Math.round((Date.parse(offer.offer.expires_at) - Date.now()) / 1000));
     item.querySelector(".left").textContent = `${left}s left`;
   }
+  drawTyping();
 }, 1000);
 
-const saved = sessionStorage.getItem(TOKEN_KEY);
-if (saved) connect(saved);
-else $("token").focus();
+$("sign-out").addEventListener("click", () => signOut(csrfToken));
+
+const me = await signedIn("/agent");
+csrfToken = me.csrf_token;
+connect();

@@ -2,9 +2,12 @@
 
 export function bubble(message, who) {
   const item = document.createElement("li");
-  item.className = message.internal ? `${message.author} internal` : message.author;
+  item.className = [message.author, message.internal && "internal", message.kind === "note" && "note"]
+    .filter(Boolean)
+    .join(" ");
   item.dataset.seq = message.seq;
   item.dataset.author = message.author;
+  item.dataset.kind = message.kind;
   if (who) {
     const label = document.createElement("span");
     label.className = "who";

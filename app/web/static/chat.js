@@ -15,6 +15,11 @@ let lastSeq = 0;
 let session = null;
 let retryDelay = 500;
 let agentName = "Agent";
+let socket = null;
+const typingEl = document.getElementById("typing");
+let typingHide = null;
+let typingSentAt = 0; // when "typing: true" last went out; 0 when the agent was told we stopped
+let typingStop = null;
 
 const WHO = { customer: "You", bot: "Assistant", system: "" };
 
@@ -87,7 +92,7 @@ async function startSession() {
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws/chat/${session.conversation_id}`);
+  socket = new WebSocket(`${scheme}://${location.host}/ws/chat/${session.conversation_id}`);
   socket.onopen = () => socket.send(JSON.stringify({ type: "hello", token: session.token, after_seq: lastSeq }));
   socket.onmessage = (frame) => {
     const event = JSON.parse(frame.data);
@@ -96,6 +101,9 @@ function connect() {
       retryDelay = 500;
     } else if (event.type === "message") {
       render(event.message);
+      if (event.message.author === "agent") showTyping(false);
+    } else if (event.type === "typing") {
+      showTyping(event.typing);
     }
   };
   socket.onclose = (closed) => {
@@ -145,11 +153,33 @@ async function send(text) {
   pending.remove();
 }
 
+function showTyping(typing) {
+  clearTimeout(typingHide);
+  typingEl.textContent = typing ? `${agentName} is typing…` : "";
+  // A lost "stopped typing" must not leave the line up for ever.
+  if (typing) typingHide = setTimeout(() => showTyping(false), 8000);
+}
+
+// The agent sees that we are typing: told at most every 3 seconds, and told when we stop.
+function tellTyping(typing) {
+  if (!socket || socket.readyState !== WebSocket.OPEN) return;
+  socket.send(JSON.stringify({ type: "typing", typing }));
+  typingSentAt = typing ? Date.now() : 0;
+}
+
+input.addEventListener("input", () => {
+  if (Date.now() - typingSentAt > 3000) tellTyping(true);
+  clearTimeout(typingStop);
+  typingStop = setTimeout(() => tellTyping(false), 3000);
+});
+
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   const text = input.value.trim();
   if (!text) return;
   input.value = "";
+  clearTimeout(typingStop);
+  if (typingSentAt) tellTyping(false);
   send(text);
 });
 

@@ -1,26 +1,13 @@
 // The knowledge managers' console: articles with their versions, publishing, previews of which
 // customer questions an article gets, and the questions the bot could not answer.
 
-const TOKEN_KEY = "carebridge.kbToken";
+import { api as call, signOut, signedIn } from "/static/session.js";
+
 const $ = (id) => document.getElementById(id);
-let token = sessionStorage.getItem(TOKEN_KEY);
+let csrfToken = "";
 let current = null; // the article open in the editor (as the API returns it), or null for a new one
 
-async function api(path, { method = "GET", body } = {}) {
-  const response = await fetch(path, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const detail = typeof data.detail === "string" ? data.detail : (data.detail || []).map((d) => `${d.loc.at(-1)}: ${d.msg}`).join("; ");
-    const error = new Error(detail || `HTTP ${response.status}`);
-    error.status = response.status;
-    throw error;
-  }
-  return data;
-}
+const api = (path, options) => call(csrfToken, path, options);
 
 function say(text, isError = false) {
   $("error").textContent = isError ? text : "";
@@ -267,27 +254,18 @@ function showTab(name) {
 }
 
 async function start() {
-  try {
-    await loadList();
-  } catch (error) {
-    if (error.status === 401 || error.status === 403) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      $("login-error").textContent = error.message;
-      return;
-    }
-    throw error;
+  const me = await signedIn("/kb");
+  csrfToken = me.csrf_token;
+  $("status").textContent = `${me.agent.name}`;
+  if (!["knowledge_manager", "admin"].includes(me.agent.role)) {
+    $("access-error").textContent = `${me.agent.name} is signed in, but only knowledge managers edit the knowledge base.`;
+    return;
   }
-  $("login").hidden = true;
+  await loadList();
   $("workspace").hidden = false;
-  $("status").textContent = "Signed in";
 }
 
-$("login-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  token = $("token").value.trim();
-  sessionStorage.setItem(TOKEN_KEY, token);
-  start();
-});
+$("sign-out").addEventListener("click", () => signOut(csrfToken));
 $("filters").addEventListener("input", () => loadList());
 $("filters").addEventListener("submit", (event) => event.preventDefault());
 $("new-article").addEventListener("click", () => {
@@ -312,5 +290,4 @@ $("tab-unanswered").addEventListener("click", async () => {
   await loadGroups();
 });
 
-if (token) start();
-else $("token").focus();
+start();

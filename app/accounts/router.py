@@ -1,0 +1,191 @@
+"""Signing in to the consoles (a session cookie plus a CSRF token), and the admins' people API."""
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+from sqlmodel import Session, col, select
+
+from app.accounts import passwords
+from app.accounts import service as accounts
+from app.agents import service as agents
+from app.agents.models import Agent, AgentPublic, Role
+from app.channels.events import PLATFORM_CHANNELS
+from app.customers.service import WEBCHAT
+from app.db import run_in_session
+from app.deps import SESSION_COOKIE, CurrentAdmin, CurrentPerson, ServicesDep
+from app.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+from app.security import new_token
+from app.timestamps import utcnow
+
+router = APIRouter(tags=["accounts"])
+
+CHANNELS = frozenset({WEBCHAT, *PLATFORM_CHANNELS})
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+LANGUAGE = re.compile(r"^[a-z]{2}$")
+
+
+class Credentials(BaseModel):
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=passwords.MAX_LENGTH)]
+
+
+class Signed(BaseModel):
+    agent: AgentPublic
+    email: str
+    csrf_token: str
+
+
+@router.post("/api/session")
+async def sign_in(body: Credentials, request: Request, response: Response, services: ServicesDep) -> Signed:
+    """Sign in with email and password; the answer sets the session cookie. Repeated failures for one
+    email or from one address wait (429 with Retry-After)."""
+    address = request.client.host if request.client else "unknown"
+    outcome = await run_in_session(
+        services.open_session,
+        lambda s: accounts.sign_in(session=s, email=body.email, password=body.password, address=address, now=utcnow()),
+    )
+    if outcome.retry_after:
+        raise TooManyRequests(f"too many failed sign-ins: try again in {outcome.retry_after} s", outcome.retry_after)
+    if outcome.agent is None:
+        raise Unauthorized("wrong email or password")
+    secure = request.url.scheme == "https" or services.settings.environment == "production"
+    response.set_cookie(
+        SESSION_COOKIE,
+        outcome.cookie,
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        secure=secure,
+        samesite="strict",
+        path="/",
+    )
+    return Signed(agent=AgentPublic.of(outcome.agent), email=outcome.agent.email, csrf_token=outcome.csrf_token)
+
+
+@router.get("/api/session")
+async def current_session(request: Request, services: ServicesDep) -> Signed:
+    """Who the session cookie signs in, and the CSRF token the page sends with changes."""
+    cookie = request.cookies.get(SESSION_COOKIE) or ""
+    agent, web_session = await run_in_session(
+        services.open_session, lambda s: accounts.by_cookie(session=s, cookie=cookie, now=utcnow())
+    )
+    return Signed(agent=AgentPublic.of(agent), email=agent.email, csrf_token=web_session.csrf_token)
+
+
+@router.delete("/api/session", status_code=204)
+async def sign_out(request: Request, response: Response, services: ServicesDep, _: CurrentPerson) -> None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        await run_in_session(services.open_session, lambda s: accounts.sign_out(session=s, cookie=cookie))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+class Person(AgentPublic):
+    email: str
+    can_sign_in: bool
+
+    @classmethod
+    def of(cls, agent: Agent) -> "Person":
+        return cls(**AgentPublic.of(agent).model_dump(), email=agent.email, can_sign_in=agent.password_hash is not None)
+
+
+class PersonChange(BaseModel):
+    """What an admin sets; a field left out stays as it is."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    role: Role | None = None
+    password: str | None = None
+    skills: dict[str, Annotated[int, Field(ge=1, le=10)]] | None = None
+    languages: list[str] | None = None
+    capacity: dict[str, Annotated[int, Field(ge=0, le=100)]] | None = None
+    teams: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]] | None = None
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not all(LANGUAGE.match(code) for code in value):
+            raise ValueError("languages are two-letter codes such as en, de")
+        return value
+
+    @field_validator("capacity")
+    @classmethod
+    def _channels(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        unknown = sorted(set(value or {}) - CHANNELS)
+        if unknown:
+            raise ValueError(f"unknown channels {unknown}; known: {sorted(CHANNELS)}")
+        return value
+
+
+class PersonCreate(PersonChange):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    email: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=320)]
+    role: Role = Role.agent
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not EMAIL.match(value):
+            raise ValueError("not an email address")
+        return value
+
+
+class PersonCreated(BaseModel):
+    person: Person
+    # For the API and websockets; shown once, stored only as a digest.
+    token: str
+
+
+@router.get("/api/admin/people")
+async def people(services: ServicesDep, _: CurrentAdmin) -> list[Person]:
+    def read(session: Session) -> list[Person]:
+        return [Person.of(a) for a in session.exec(select(Agent).order_by(col(Agent.id)))]
+
+    return await run_in_session(services.open_session, read)
+
+
+@router.post("/api/admin/people", status_code=201)
+async def add_person(body: PersonCreate, services: ServicesDep, _: CurrentAdmin) -> PersonCreated:
+    """Create an account: with a password the person can sign in to the consoles."""
+    token = new_token()
+
+    def create(session: Session) -> Person:
+        if agents.get_by_email(session=session, email=body.email) is not None:
+            raise Conflict(f"someone with email {body.email} exists already")
+        agent = agents.create(
+            session=session,
+            name=body.name,
+            email=body.email,
+            token=token,
+            skills=body.skills or {},
+            capacity=body.capacity if body.capacity is not None else {WEBCHAT: 3},
+            languages=body.languages or ["en"],
+            teams=body.teams or [],
+            role=body.role,
+        )
+        if body.password is not None:
+            agent.password_hash = passwords.hash_password(body.password)
+        return Person.of(agent)
+
+    return PersonCreated(person=await run_in_session(services.open_session, create), token=token)
+
+
+@router.patch("/api/admin/people/{person_id}")
+async def change_person(person_id: int, body: PersonChange, services: ServicesDep, admin: CurrentAdmin) -> Person:
+    """Change a person's role, skills, languages, channels and capacities, or password; the router
+    uses the new values from its next decision."""
+
+    def change(session: Session) -> Person:
+        agent = agents.get(session=session, agent_id=person_id)
+        if agent.id == admin.id and body.role not in (None, Role.admin):
+            raise InvalidInput("an admin cannot take away their own admin role", field="role")
+        for name in ("name", "role", "skills", "languages", "capacity", "teams"):
+            value = getattr(body, name)
+            if value is not None:
+                setattr(agent, name, value)
+        if body.password is not None:
+            agent.password_hash = passwords.hash_password(body.password)
+        session.add(agent)
+        return Person.of(agent)
+
+    return await run_in_session(services.open_session, change)
