@@ -17,6 +17,7 @@ from app.assignment.flows import AssignmentFlows
 from app.assignment.router import router as routing_router
 from app.assistant.breaker import CircuitBreaker
 from app.assistant.rasa_client import RasaClient
+from app.canned.router import router as canned_router
 from app.channels.events import META, X
 from app.channels.intake import Intake
 from app.channels.meta.client import MetaClient
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         webhooks_router,
         channels_router,
         customers_router,
+        canned_router,
         kb_router,
         kb_manage_router,
         agent_socket_router,

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from app.accounts.models import LoginAttempt, WebSession
 from app.agents.models import Agent
 from app.assignment.models import Alert, Offer, RoutingDecision, WorkItem
+from app.canned.models import CannedResponse
 from app.channels.models import InboxEvent, OutboxItem
 from app.conversations.models import Conversation, Message
 from app.customers.models import ChannelIdentity, Customer
@@ -20,6 +21,7 @@ __all__ = [
     "AnswerRecord",
     "ArticleRecord",
     "ArticleVersion",
+    "CannedResponse",
     "ChannelIdentity",
     "Conversation",
     "Customer",

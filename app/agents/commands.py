@@ -61,12 +61,9 @@ class HandBack(BaseModel):
     conversation_id: uuid.UUID
 
 
-class Transfer(BaseModel):
+class TransferTarget(BaseModel):
     """To one agent or to a team, with a note the receiver reads first."""
 
-    id: CommandId
-    type: Literal["transfer"]
-    conversation_id: uuid.UUID
     to_agent_id: int | None = None
     to_team: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
@@ -76,6 +73,12 @@ class Transfer(BaseModel):
         if (self.to_agent_id is None) == (self.to_team is None):
             raise ValueError("give exactly one of to_agent_id and to_team")
         return self
+
+
+class Transfer(TransferTarget):
+    id: CommandId
+    type: Literal["transfer"]
+    conversation_id: uuid.UUID
 
 
 class SetStatus(BaseModel):

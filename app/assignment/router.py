@@ -1,14 +1,22 @@
-"""What supervisors ask of the router over HTTP: why a conversation went where it went, and alerts."""
+"""What supervisors ask of the router over HTTP: the queues and people now, why a conversation went
+where it went, alerts, and moving a conversation to someone else."""
 
 import uuid
 from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel
+from sqlmodel import Session
 
+from app.agents.commands import TransferTarget
 from app.assignment import service as assignment
+from app.assignment.overview import Overview, overview
+from app.conversations import service as conversations
+from app.conversations.models import Owner
 from app.db import run_in_session
 from app.deps import CurrentSupervisor, ServicesDep
+from app.errors import Conflict
+from app.timestamps import utcnow
 
 router = APIRouter(prefix="/api/routing", tags=["routing"])
 
@@ -44,3 +52,39 @@ async def alerts(services: ServicesDep, _: CurrentSupervisor) -> list[AlertPubli
     """Alerts no supervisor has acknowledged yet: work waiting too long, agents who stopped answering."""
     found = await run_in_session(services.open_session, lambda s: assignment.open_alerts(session=s))
     return [AlertPublic.model_validate(a, from_attributes=True) for a in found]
+
+
+@router.get("/overview")
+async def queues_and_people(services: ServicesDep, _: CurrentSupervisor) -> Overview:
+    """Live queues by channel and skill (waiting, oldest wait, SLA at risk or breached) and each
+    person's status, load against capacity, open offers and conversations."""
+    sla = services.assignment.sla
+    return await run_in_session(services.open_session, lambda s: overview(session=s, now=utcnow(), sla=sla))
+
+
+@router.post("/conversations/{conversation_id}/reassign")
+async def reassign(
+    conversation_id: uuid.UUID, body: TransferTarget, services: ServicesDep, supervisor: CurrentSupervisor
+) -> dict[str, str]:
+    """Move a conversation from the agent who has it to another agent or a team, as a transfer the
+    owner made (the receiver gets an offer with the note); for chats stuck with someone who left."""
+    policy = services.assignment.policy
+
+    def move(session: Session) -> assignment.Outcome:
+        conversation = conversations.get(session=session, conversation_id=conversation_id)
+        if conversation.owner != Owner.agent or conversation.agent_id is None:
+            raise Conflict(f"conversation {conversation_id} is with the {conversation.owner}, not with an agent")
+        note = f"Reassigned by {supervisor.name}" + (f": {body.note}" if body.note else "")
+        return assignment.transfer(
+            session=session,
+            policy=policy,
+            conversation_id=conversation_id,
+            agent_id=conversation.agent_id,
+            now=utcnow(),
+            to_agent=body.to_agent_id,
+            to_team=body.to_team,
+            note=note,
+        )
+
+    await services.assignment.run(move)
+    return {"conversation_id": str(conversation_id)}

@@ -80,7 +80,7 @@ def up(settings: Settings) -> int:
             f"\nCarebridge is running (ready in {time.monotonic() - started:.1f} s).\n"
             f"  Customer chat:  {url}/chat\n"
             f"  Agent console:  {url}/agent   (sign in as maria@kestrel.example, password {settings.demo_password})\n"
-            f"  Supervisor:     {url}/agent   (sam@kestrel.example; the same password)\n"
+            f"  Supervisor:     {url}/supervisor   (sam@kestrel.example; the same password)\n"
             f"  Knowledge base: {url}/kb      (kim@kestrel.example)\n"
             f"  People (admin): {url}/admin   (ada@kestrel.example)\n"
             f"  API token of the demo agent: {settings.demo_agent_token}\n"

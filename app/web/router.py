@@ -39,3 +39,8 @@ def sign_in_page() -> FileResponse:
 @router.get("/admin")
 def admin_console() -> FileResponse:
     return FileResponse(STATIC_DIR / "admin.html")
+
+
+@router.get("/supervisor")
+def supervisor_console() -> FileResponse:
+    return FileResponse(STATIC_DIR / "supervisor.html")

@@ -204,3 +204,28 @@ async def test_the_console_socket_signs_in_with_the_cookie_from_this_site_only(l
     assert own == (None, "Maria")
     assert elsewhere[0] == 4401 and "only from this service's pages" in elsewhere[1]
     assert knowledge_manager[0] == 4403 and "takes no conversations" in knowledge_manager[1]
+
+
+async def test_supervisors_write_canned_responses_and_agents_use_them(live: LiveServer) -> None:
+    sam, sam_csrf = await signed_in(live, SAM)
+    maria, maria_csrf = await signed_in(live, MARIA)
+    refund = {"shortcut": "refund", "title": "Refund on its way", "text": "Your refund is on its way: 3-5 days."}
+
+    written = await sam.put("/api/canned/refund", json=refund, headers={CSRF_HEADER: sam_csrf})
+    renamed = await sam.put(
+        "/api/canned/refund", json={**refund, "shortcut": "Refund-Sent"}, headers={CSRF_HEADER: sam_csrf}
+    )
+    listed = await maria.get("/api/canned")
+    by_agent = await maria.put("/api/canned/mine", json=refund, headers={CSRF_HEADER: maria_csrf})
+    bad = await sam.put("/api/canned/x y", json={**refund, "shortcut": "x y"}, headers={CSRF_HEADER: sam_csrf})
+    gone = await sam.delete("/api/canned/refund-sent", headers={CSRF_HEADER: sam_csrf})
+    again = await sam.delete("/api/canned/refund-sent", headers={CSRF_HEADER: sam_csrf})
+    await sam.aclose()
+    await maria.aclose()
+
+    assert written.status_code == 200 and written.json()["shortcut"] == "refund"
+    assert renamed.json()["shortcut"] == "refund-sent"
+    assert [(c["shortcut"], c["text"]) for c in listed.json()] == [("refund-sent", refund["text"])]
+    assert by_agent.status_code == 403
+    assert bad.status_code == 422
+    assert gone.status_code == 204 and again.status_code == 404

@@ -46,13 +46,31 @@ def test_customer_and_agent_pages_carry_a_conversation_from_bot_to_person(stack:
     expect(history.locator("li[data-author=bot] .source").first).to_contain_text("Which payment methods")
     expect(agent_page.get_by_test_id("handoff-packet")).to_contain_text("customer request")
 
+    # The three best answers to the customer's last message are one click from the reply box.
+    suggestions = agent_page.get_by_test_id("suggestions").locator("li")
+    expect(suggestions).to_have_count(3)
+    suggestions.first.get_by_test_id("suggestion-use").click()
+    expect(agent_page.get_by_test_id("agent-reply")).not_to_have_value("")
+    expect(agent_page.get_by_test_id("customer-profile")).to_contain_text("webchat")
+    expect(agent_page.get_by_test_id("customer-profile")).to_contain_text("No earlier conversations.")
+
     agent_page.get_by_test_id("agent-reply").fill("Hi, this is Maria. How can I help?")
+    expect(customer_page.get_by_test_id("typing")).to_have_text("Maria is typing…")
     agent_page.get_by_test_id("agent-reply").press("Enter")
     expect(messages.locator("li[data-author=agent]")).to_have_text("MariaHi, this is Maria. How can I help?")
 
-    chat(customer_page, "Thanks Maria!")
+    customer_page.get_by_test_id("chat-input").fill("Thanks Maria!")
+    expect(agent_page.get_by_test_id("customer-typing")).to_have_text("Customer is typing…")
+    customer_page.get_by_test_id("chat-input").press("Enter")
     expect(history.locator("li[data-author=customer]").last).to_contain_text("Thanks Maria!")
+
+    agent_page.get_by_test_id("agent-as-note").check()
+    agent_page.get_by_test_id("agent-reply").fill("Regular customer, be generous")
+    agent_page.get_by_test_id("agent-reply").press("Enter")
+    expect(history.locator("li[data-kind=note]")).to_contain_text("Regular customer, be generous")
+    agent_page.get_by_test_id("agent-as-note").uncheck()
 
     agent_page.get_by_test_id("agent-resolve").click()
     expect(messages).to_contain_text("Conversation resolved")
     expect(agent_page.get_by_test_id("agent-reply")).to_be_disabled()
+    expect(messages).not_to_contain_text("Regular customer")

@@ -91,8 +91,8 @@ async function save(event) {
     if ($("password").value) body.password = $("password").value;
     if (editing === null) {
       const created = await api("/api/admin/people", { method: "POST", body: { ...body, email: $("email").value } });
-      say(`Added ${created.person.name}. Their API token, shown once: ${created.token}`);
       fill(null);
+      say(`Added ${created.person.name}. Their API token, shown once: ${created.token}`);
     } else {
       const changed = await api(`/api/admin/people/${editing}`, { method: "PATCH", body });
       say(`Saved ${changed.name}.`);

@@ -45,6 +45,27 @@ function keep(view) {
   });
 }
 
+// A short two-note chime for a new offer (browsers play it once the page has had a click or a key).
+let audio = null;
+function chime() {
+  try {
+    audio = audio || new AudioContext();
+    for (const [index, frequency] of [660, 880].entries()) {
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      const start = audio.currentTime + index * 0.15;
+      tone.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.08, start);
+      gain.gain.exponentialRampToValueAtTime(0.001, start + 0.3);
+      tone.connect(gain).connect(audio.destination);
+      tone.start(start);
+      tone.stop(start + 0.3);
+    }
+  } catch {
+    // No audio here: the title badge still counts the offers.
+  }
+}
+
 function handle(event) {
   switch (event.type) {
     case "heartbeat":
@@ -66,6 +87,7 @@ function handle(event) {
       $("status").textContent = `${event.agent.name} · Online`;
       break;
     case "offer":
+      if (!state.offers.has(event.offer.id)) chime();
       state.offers.set(event.offer.id, event);
       break;
     case "offer_withdrawn":
@@ -84,6 +106,7 @@ function handle(event) {
       entry.history.set(event.message.seq, event.message);
       if (event.message.payload?.event === "resolved") entry.conversation.status = "resolved";
       if (event.message.payload?.event === "handed_back") entry.conversation.owner = "bot";
+      if (event.message.payload?.event === "transferred") entry.conversation.owner = "queue";
       if (event.message.author === "customer") state.typing.delete(event.conversation_id);
       if (event.conversation_id !== state.selected && event.message.author === "customer") entry.unread += 1;
       break;
@@ -196,6 +219,12 @@ function drawPacket(history) {
     ["Channel", packet.channel || "–"],
   ];
   box.innerHTML = "<strong>Handoff from the bot</strong>";
+  const dl = definitions(rows);
+  box.append(dl);
+}
+
+// A <dl> of [term, value] rows, as text (never HTML: customers' words go in).
+function definitions(rows) {
   const dl = document.createElement("dl");
   for (const [term, value] of rows) {
     const dt = document.createElement("dt");
@@ -204,7 +233,7 @@ function drawPacket(history) {
     dd.textContent = value;
     dl.append(dt, dd);
   }
-  box.append(dl);
+  return dl;
 }
 
 function drawHistory(entry) {
@@ -243,6 +272,85 @@ function drawHistory(entry) {
   list.lastElementChild?.scrollIntoView({ block: "end" });
 }
 
+// The three best knowledge-base answers to the customer's last message, one click from the reply box.
+const suggested = { query: null, results: [] };
+async function suggest(entry) {
+  const query = lastCustomerText(entry.history);
+  if (!query || query === suggested.query) return;
+  suggested.query = query;
+  const response = await fetch("/api/knowledge/search", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ query, limit: 3 }),
+  });
+  if (!response.ok || suggested.query !== query) return;
+  suggested.results = (await response.json()).results;
+  drawSuggestions();
+}
+
+function drawSuggestions() {
+  const list = $("suggestions");
+  list.replaceChildren();
+  for (const hit of suggested.results) {
+    const item = document.createElement("li");
+    item.className = "suggestion";
+    const title = document.createElement("div");
+    title.className = "title";
+    title.textContent = `${hit.title} (${Math.round(hit.confidence * 100)}%)`;
+    const preview = document.createElement("p");
+    preview.textContent = hit.short_answer || hit.answer;
+    const use = document.createElement("button");
+    use.type = "button";
+    use.className = "secondary";
+    use.textContent = "Use";
+    use.dataset.testid = "suggestion-use";
+    use.setAttribute("aria-label", `Use the answer "${hit.title}"`);
+    use.onclick = () => {
+      $("reply").value = hit.answer;
+      $("as-note").checked = false;
+      $("reply").focus();
+    };
+    item.append(title, preview, use);
+    list.append(item);
+  }
+}
+
+// Who the customer is across channels, and their earlier conversations: nobody asks them again.
+const profiles = new Map(); // customer id -> { at, profile }
+async function describeCustomer(conversation) {
+  const cached = profiles.get(conversation.customer_id);
+  if (!cached || Date.now() - cached.at > 30000) {
+    const response = await fetch(`/api/customers/${conversation.customer_id}`);
+    if (!response.ok) return;
+    profiles.set(conversation.customer_id, { at: Date.now(), profile: await response.json() });
+  }
+  if (state.selected === conversation.id) drawCustomer(conversation, profiles.get(conversation.customer_id).profile);
+}
+
+function drawCustomer(conversation, profile) {
+  const box = $("customer");
+  box.replaceChildren();
+  const rows = [
+    ["Name", profile.display_name || "unknown"],
+    ["Email", profile.email ? `${profile.email}${profile.email_verified ? " (verified)" : ""}` : "–"],
+    ["Phone", profile.phone ? `${profile.phone}${profile.phone_verified ? " (verified)" : ""}` : "–"],
+    ["Channels", [...new Set(profile.identities.map((i) => i.channel))].join(", ")],
+  ];
+  const dl = definitions(rows);
+  const earlier = profile.conversations.filter((c) => c.id !== conversation.id);
+  const heading = document.createElement("p");
+  heading.textContent = earlier.length ? `Earlier conversations (${earlier.length}):` : "No earlier conversations.";
+  const list = document.createElement("ul");
+  list.className = "earlier";
+  list.dataset.testid = "earlier-conversations";
+  for (const other of earlier) {
+    const item = document.createElement("li");
+    item.textContent = `${other.channel} · ${other.status} · ${new Date(other.created_at).toLocaleDateString()}`;
+    list.append(item);
+  }
+  box.append(dl, heading, list);
+}
+
 function drawAlerts() {
   const list = $("alerts");
   list.replaceChildren();
@@ -261,11 +369,18 @@ function draw() {
   const entry = state.conversations.get(state.selected);
   $("placeholder").hidden = Boolean(entry);
   $("detail").hidden = !entry;
+  $("context").hidden = !entry;
   if (!entry) return;
+  suggest(entry);
+  if ($("customer").dataset.conversation !== entry.conversation.id) {
+    $("customer").dataset.conversation = entry.conversation.id;
+    $("customer").replaceChildren();
+    describeCustomer(entry.conversation);
+  }
   drawPacket(entry.history);
   drawHistory(entry);
   const open = entry.conversation.status !== "resolved" && entry.conversation.owner === "agent";
-  for (const control of ["reply", "as-note", "resolve", "hand-back", "transfer-to", "transfer-note"]) {
+  for (const control of ["reply", "canned", "as-note", "resolve", "hand-back", "transfer-to", "transfer-note"]) {
     $(control).disabled = !open;
   }
   drawTyping();
@@ -406,6 +521,37 @@ setInterval(() => {
 
 $("sign-out").addEventListener("click", () => signOut(csrfToken));
 
+// Canned responses: chosen from the list, or typed as /shortcut and expanded with Tab.
+const canned = new Map(); // shortcut -> response
+async function loadCanned() {
+  const response = await fetch("/api/canned");
+  if (!response.ok) return;
+  canned.clear();
+  const options = [new Option("Canned…", "")];
+  for (const item of await response.json()) {
+    canned.set(item.shortcut, item);
+    options.push(new Option(`/${item.shortcut} · ${item.title}`, item.shortcut));
+  }
+  $("canned").replaceChildren(...options);
+}
+
+$("canned").addEventListener("change", () => {
+  const chosen = canned.get($("canned").value);
+  if (chosen) $("reply").value = chosen.text;
+  $("canned").value = "";
+  $("reply").focus();
+});
+
+$("reply").addEventListener("keydown", (event) => {
+  const typed = /^\/([a-z0-9_-]+)$/i.exec($("reply").value.trim());
+  const chosen = typed && canned.get(typed[1].toLowerCase());
+  if (event.key === "Tab" && chosen) {
+    event.preventDefault();
+    $("reply").value = chosen.text;
+  }
+});
+
 const me = await signedIn("/agent");
 csrfToken = me.csrf_token;
 connect();
+loadCanned();

@@ -1,6 +1,6 @@
 // Sign in, then go back to the console that sent us here (or the one the role uses).
 
-const HOME = { agent: "/agent", supervisor: "/agent", knowledge_manager: "/kb", admin: "/admin" };
+const HOME = { agent: "/agent", supervisor: "/supervisor", knowledge_manager: "/kb", admin: "/admin" };
 const $ = (id) => document.getElementById(id);
 
 function nextPage(role) {
