@@ -66,8 +66,8 @@ def server(argv: list[str], settings: Settings, env: dict[str, str]) -> Iterator
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{argv} did not start; see {settings.var_dir / 'server.log'}")
             try:
-                if httpx.post(f"{url}/webhooks/meta", content=b"{}").status_code in (401, 404):
-                    break
+                httpx.get(f"{url}/healthz")  # any answer at all: the server is taking requests
+                break
             except httpx.TransportError:
                 time.sleep(0.2)
         yield url
@@ -78,7 +78,12 @@ def server(argv: list[str], settings: Settings, env: dict[str, str]) -> Iterator
         raise RuntimeError(f"{error}\n--- server log, last lines ---\n{tail}") from error
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            print(f"{argv} did not stop within 60 s of SIGTERM; killed", file=sys.stderr)
+            process.kill()
+            process.wait()
         log.close()
 
 

@@ -44,7 +44,7 @@ SLOW = 10
 RATE = 100
 SECONDS = 15
 # Long messages for the slow agents, so their sockets' buffers fill within the run.
-SLOW_RATE = 40
+SLOW_RATE = 60
 PADDING = "x" * 1_800
 CONNECT_CONCURRENCY = 50
 PING_SECONDS = 5.0

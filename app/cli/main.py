@@ -8,6 +8,8 @@ from importlib import import_module
 from app.cli import agents, bot, kb
 from app.settings import get_settings
 
+SHUTDOWN_GRACE_SECONDS = 10
+
 # Subject -> module with a `run() -> bench.report.Report`; imported only when asked for.
 BENCHMARKS = {
     "bot": "bench.bot",
@@ -51,7 +53,15 @@ def main(argv: list[str] | None = None) -> int:
 
             from app.main import create_app
 
-            uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+            # Connections still open after this long on shutdown are closed: a client that stopped
+            # reading its websocket must not keep the process from stopping.
+            uvicorn.run(
+                create_app(settings),
+                host=settings.host,
+                port=settings.port,
+                log_level="info",
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            )
             return 0
         case "migrate":
             from app.db import migrate

@@ -8,10 +8,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.conversations.models import ConversationPublic
+from app.conversations import service as conversations
+from app.conversations.models import ConversationPublic, MessagePublic
 from app.customers import service as customers
 from app.db import run_in_session
 from app.deps import CurrentAgent, ServicesDep
+from app.errors import ConversationNotFound
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 
@@ -68,6 +70,23 @@ def _profile(session: Session, customer_id: uuid.UUID, linked: list[uuid.UUID] |
 @router.get("/{customer_id}")
 async def profile(customer_id: uuid.UUID, services: ServicesDep, _agent: CurrentAgent) -> Profile:
     return await run_in_session(services.open_session, lambda s: _profile(s, customer_id))
+
+
+@router.get("/{customer_id}/conversations/{conversation_id}/messages")
+async def earlier_messages(
+    customer_id: uuid.UUID, conversation_id: uuid.UUID, services: ServicesDep, _agent: CurrentAgent
+) -> list[MessagePublic]:
+    """One of the customer's conversations on any channel, notes included: what was said before."""
+
+    def read(session: Session) -> list[MessagePublic]:
+        customer = customers.current(session=session, customer_id=customer_id)
+        theirs = {c.id for c in customers.conversations_of(session=session, customer_id=customer.id)}
+        if conversation_id not in theirs:
+            raise ConversationNotFound(f"customer {customer_id} has no conversation {conversation_id}")
+        found = conversations.history(session=session, conversation_id=conversation_id, include_internal=True)
+        return [MessagePublic.of(m) for m in found]
+
+    return await run_in_session(services.open_session, read)
 
 
 @router.post("/{customer_id}/link")

@@ -104,3 +104,23 @@ async def test_an_agent_sees_every_channel_of_a_linked_customer(live: LiveServer
     assert {c["channel"] for c in profile.json()["conversations"]} == {"webchat", "x_dm"}
     assert anonymous.status_code == 401 and missing.status_code == 404
     assert bad.status_code == 422 and bad.json()["field"] == "email"
+
+
+async def test_an_agent_reads_what_a_linked_customer_said_on_another_channel(
+    live: LiveServer, http: httpx.AsyncClient
+) -> None:
+    web = (await http.post("/api/chat/sessions")).json()["customer_id"]
+    engine = make_engine(live.app.state.settings.database_url)
+    with unit_of_work(session_factory(engine)) as session:
+        on_x, x_conversation = writes(session, "x_dm", "47", "my tent pole snapped on day one")
+        _, stranger_conversation = writes(session, "x_dm", "48", "someone else entirely")
+    engine.dispose()
+    headers = {"Authorization": f"Bearer {DEMO_AGENT_TOKEN}"}
+    await http.post(f"/api/customers/{web}/link", json={"customer_id": str(on_x)}, headers=headers)
+
+    earlier = await http.get(f"/api/customers/{web}/conversations/{x_conversation}/messages", headers=headers)
+    not_theirs = await http.get(f"/api/customers/{web}/conversations/{stranger_conversation}/messages", headers=headers)
+
+    assert earlier.status_code == 200
+    assert earlier.json()[0]["text"] == "my tent pole snapped on day one"
+    assert not_theirs.status_code == 404

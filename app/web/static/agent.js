@@ -211,9 +211,17 @@ function drawPacket(history) {
   const packet = handoff.payload.packet;
   const intent = packet.intent?.name ? `${packet.intent.name} (${Math.round((packet.intent.confidence || 0) * 100)}%)` : "–";
   const articles = (packet.articles || []).map((a) => `${a.title || a.slug} (${a.score})`).join(", ") || "none";
+  const collected = [
+    ...(packet.entities || []).map((e) => `${e.entity.replaceAll("_", " ")}: ${e.value}`),
+    ...Object.entries(packet.slots || {}).map(([name, value]) => `${name.replaceAll("_", " ")}: ${value}`),
+  ];
+  const feeling = packet.sentiment ? `${packet.sentiment.label} (${packet.sentiment.score})` : "–";
   const rows = [
     ["Why", (packet.reason || "unknown").replaceAll("_", " ")],
     ["Intent", intent],
+    ["Sentiment", feeling],
+    ["Priority", packet.priority ?? "–"],
+    ["Already told us", [...new Set(collected)].join(", ") || "nothing yet"],
     ["Articles tried", articles],
     ["Skills", (packet.skills || []).join(", ") || "any"],
     ["Channel", packet.channel || "–"],
@@ -344,8 +352,21 @@ function drawCustomer(conversation, profile) {
   list.className = "earlier";
   list.dataset.testid = "earlier-conversations";
   for (const other of earlier) {
+    // Each earlier conversation opens in place, read only: what was said there, on whatever channel.
     const item = document.createElement("li");
-    item.textContent = `${other.channel} · ${other.status} · ${new Date(other.created_at).toLocaleDateString()}`;
+    const details = document.createElement("details");
+    const summary = document.createElement("summary");
+    summary.textContent = `${other.channel} · ${other.status} · ${new Date(other.created_at).toLocaleDateString()}`;
+    const said = document.createElement("ol");
+    said.className = "messages earlier-history";
+    details.append(summary, said);
+    details.addEventListener("toggle", async () => {
+      if (!details.open || said.childElementCount) return;
+      const response = await fetch(`/api/customers/${profile.id}/conversations/${other.id}/messages`);
+      if (!response.ok) return;
+      for (const message of await response.json()) said.append(bubble(message, WHO[message.author]));
+    });
+    item.append(details);
     list.append(item);
   }
   box.append(dl, heading, list);
