@@ -175,12 +175,19 @@ async def post_at_rate(
         await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
         key = f"{prefix}{n}"
         phase.sent[key] = time.perf_counter()
-        response = await http.post(
-            f"/api/chat/conversations/{seat.conversation_id}/messages",
-            headers={"Authorization": f"Bearer {seat.customer_token}"},
-            json={"text": f"{key} {padding or 'is my parcel on its way?'}", "client_message_id": key},
-        )
-        if response.status_code != 201:
+        for attempt in range(3):
+            try:
+                response = await http.post(
+                    f"/api/chat/conversations/{seat.conversation_id}/messages",
+                    headers={"Authorization": f"Bearer {seat.customer_token}"},
+                    json={"text": f"{key} {padding or 'is my parcel on its way?'}", "client_message_id": key},
+                )
+                break
+            except httpx.TransportError:
+                # A kept-alive connection the server had just closed: the client id makes a retry safe.
+                if attempt == 2:
+                    raise
+        if response.status_code not in (200, 201):
             raise RuntimeError(f"message refused: {response.status_code} {response.text[:200]}")
 
     await asyncio.gather(*(post(n, seat) for n, seat in enumerate(picks)))
