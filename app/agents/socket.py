@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,7 +48,7 @@ log = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = 2
 HELLO_TIMEOUT_SECONDS = 10.0
-# The server's heartbeat, and how often the router hears that the agent is there.
+# The server's heartbeat to the console.
 HEARTBEAT_EVERY_SECONDS = 5.0
 CLOSE_BAD_FRAME = 4400
 CLOSE_UNAUTHORIZED = 4401
@@ -162,7 +161,6 @@ async def _beat(subscriber: Subscriber) -> None:
 async def _listen(websocket: WebSocket, agent: Agent, services: Services, subscriber: Subscriber) -> None:
     assert agent.id is not None
     silence = services.settings.agent_silence_seconds
-    last_beat = time.monotonic()
     while True:
         try:
             frame = await asyncio.wait_for(websocket.receive_text(), silence)
@@ -171,10 +169,8 @@ async def _listen(websocket: WebSocket, agent: Agent, services: Services, subscr
             with contextlib.suppress(Exception):
                 await websocket.close(CLOSE_SILENT, f"nothing heard for {silence:g} s; send a ping every few seconds")
             return
-        if time.monotonic() - last_beat > HEARTBEAT_EVERY_SECONDS:
-            # Any frame shows the agent is there; the router hears of it every few seconds.
-            last_beat = time.monotonic()
-            await services.assignment.heartbeat(agent.id)
+        # Any frame shows the agent is there.
+        services.assignment.heard_from(agent.id)
         # Answers share the event queue, so one task alone writes to the socket, in order.
         subscriber.deliver(await _answer(frame, agent, services))
 

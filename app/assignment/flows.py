@@ -32,6 +32,8 @@ class AssignmentFlows:
         self.policy = policy
         self.sla = sla
         self.writer = BatchWriter(open_session)
+        # Agents whose consoles sent something since the last tick.
+        self._heard: set[int] = set()
 
     async def submit(self, change: Callable[[Session], T]) -> T:
         """Run a change that involves routing; it commits together with the routing changes queued beside it."""
@@ -55,9 +57,11 @@ class AssignmentFlows:
         """Offers expire, lost agents' grace periods end, waiting work widens: the router's clock."""
         while True:
             await asyncio.sleep(interval)
+            heard, self._heard = self._heard, set()
             try:
-                await self.run(lambda s: assignment.tick(session=s, policy=self.policy, now=utcnow()))
+                await self.run(self._ticking(heard))
             except Exception:
+                self._heard |= heard
                 log.exception("event=routing_tick_failed")
 
     async def set_presence(self, agent_id: int, presence: Presence) -> None:
@@ -68,12 +72,12 @@ class AssignmentFlows:
         )
         log.info("event=presence agent=%s presence=%s", agent_id, presence)
 
-    async def heartbeat(self, agent_id: int) -> None:
-        def beat(session: Session) -> Outcome:
-            assignment.heartbeat(session=session, policy=self.policy, agent_id=agent_id, now=utcnow())
-            return Outcome()
+    def _ticking(self, heard: set[int]) -> Callable[[Session], Outcome]:
+        return lambda session: assignment.tick(session=session, policy=self.policy, now=utcnow(), heard=heard)
 
-        await self.run(beat)
+    def heard_from(self, agent_id: int) -> None:
+        """The agent's console is there; the router hears of it at its next tick (within a second)."""
+        self._heard.add(agent_id)
 
     async def accept(self, agent: Agent, offer_id: int) -> dict[str, Any]:
         outcome = await self.run(assignment.Acceptance(self.policy, offer_id, agent, utcnow()))
