@@ -29,7 +29,7 @@ class Agent(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     # Argon2id, for signing in to the web consoles (app/accounts); None: API token only.
     password_hash: str | None = Field(default=None, max_length=255)
-    role: Role = Field(default=Role.agent, sa_type=String(16))
+    role: Role = Field(default=Role.agent, sa_type=String(32))
     # Skill name -> level 1 to 10.
     skills: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     languages: list[str] = Field(default_factory=lambda: ["en"], sa_column=Column(JSON, nullable=False))

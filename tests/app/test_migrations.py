@@ -12,13 +12,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from app.agents.models import Agent
+from app.agents.models import Agent, Role
 from app.assignment.models import RoutingDecision, WorkItem
-from app.db import alembic_config, make_engine
+from app.db import alembic_config, make_engine, session_factory, unit_of_work
 from app.kb.models import ArticleRecord, ArticleVersion, KnowledgeState
 from app.tables import metadata
 from app.timestamps import UTCDateTime
-from tests.support import databases
+from tests.support import databases, factories
 
 
 def test_migrated_schema_matches_the_models(database_url: str) -> None:
@@ -164,3 +164,15 @@ def test_knowledge_migration_makes_the_old_articles_version_one(empty_database: 
     assert (heads["hidden"].status, heads["hidden"].published_version) == ("draft", None)
     assert (versions["live"].version, versions["live"].title, versions["live"].questions) == (1, "Live", ["q?"])
     assert state.version == 1
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_fits_its_column(database_url: str, role: Role) -> None:
+    engine = make_engine(database_url)
+    with unit_of_work(session_factory(engine)) as session:
+        agent, _ = factories.agent(session, role=role)
+    with session_factory(engine)() as session:
+        stored = session.get(Agent, agent.id)
+    engine.dispose()
+
+    assert stored is not None and stored.role == role
