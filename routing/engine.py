@@ -163,6 +163,9 @@ class Router:
     @operation
     def dispatch(self, now: datetime) -> list[Event]:
         """Offer waiting work, in queue order, to the best eligible agent with a free slot."""
+        if not self.store.anything_waiting():
+            # The usual case when an agent connects or frees a slot: no need to weigh every agent.
+            return []
         pool = AgentPool(self.store.agents(), self.store.loads())
         free = pool.free_channels()
         events: list[Event] = []

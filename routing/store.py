@@ -41,6 +41,10 @@ class RoutingStore(Protocol):
         """Work with no offer out, on the given channels, in queue order (`routing.queue`)."""
         ...
 
+    def anything_waiting(self) -> bool:
+        """Whether any work has no offer out, on any channel."""
+        ...
+
     def unassigned(self) -> Iterable[Work]:
         """Work waiting or offered (what may widen or wait too long), by arrival then id."""
         ...
@@ -137,6 +141,9 @@ class MemoryStore:
     def waiting(self, channels: set[str]) -> Iterable[Work]:
         snapshot = [self._works[key[-1]] for key in self._queue]
         return [work for work in snapshot if work.channel in channels]
+
+    def anything_waiting(self) -> bool:
+        return bool(self._queue)
 
     def unassigned(self) -> Iterable[Work]:
         waiting = [work for work in self._works.values() if not work.assigned]

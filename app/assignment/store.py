@@ -170,6 +170,10 @@ class SqlRoutingStore:
         if row is not None:
             self._session.delete(row)
 
+    def anything_waiting(self) -> bool:
+        statement = select(WorkItem.conversation_id).where(col(WorkItem.agent_id).is_(None)).limit(1)
+        return self._session.exec(statement).first() is not None
+
     def waiting(self, channels: set[str]) -> Iterable[Work]:
         if not channels:
             return []
