@@ -158,10 +158,6 @@ def set_presence(*, session: Session, policy: Policy, agent_id: int, presence: P
     return _apply(session, happened, now)
 
 
-def heartbeat(*, session: Session, policy: Policy, agent_id: int, now: datetime) -> None:
-    _run(session, policy, "heartbeat", agent_id, now)
-
-
 def tick(*, session: Session, policy: Policy, now: datetime, heard: Collection[int] = ()) -> Outcome:
     """What time does: offers expire, silent agents are lost, waiting work widens. The agents `heard`
     from since the last tick count as there first: a thousand consoles' heartbeats cost one

@@ -5,12 +5,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.cli.background import LiveServer, free_port, serve
-from app.db import make_engine, session_factory, unit_of_work
-from app.main import create_app
-from app.seed import seed_demo
-from app.settings import DEMO_AGENT_TOKEN, DEMO_PASSWORD, Settings
+from app.cli.background import LiveServer
 from knowledge import OnnxEmbedder
+from tests.support.instances import instance, seed
 
 
 @pytest.fixture
@@ -32,20 +29,10 @@ def live(
 
     A test changes settings with `@pytest.mark.settings(offer_timeout_seconds=1, ...)`.
     """
-    engine = make_engine(sqlite_url)
-    with unit_of_work(session_factory(engine)) as session:
-        seed_demo(session=session, agent_token=DEMO_AGENT_TOKEN, fallback_team="overflow", password=DEMO_PASSWORD)
-    engine.dispose()
+    seed(sqlite_url)
     marker = request.node.get_closest_marker("settings")
-    settings = Settings(
-        environment="test",
-        database_url=sqlite_url,
-        var_dir=tmp_path,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        rasa_timeout_seconds=2.0,
-        **{**extra_settings, **(marker.kwargs if marker else {})},
-    )
-    with serve(create_app(settings, embedder=embedder)) as server:
+    overrides = {**extra_settings, **(marker.kwargs if marker else {})}
+    with instance(sqlite_url, tmp_path, embedder, **overrides) as server:
         yield server
 
 

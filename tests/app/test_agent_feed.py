@@ -4,10 +4,7 @@ silent or malformed connection is closed with a reason."""
 
 import asyncio
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -16,40 +13,20 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from app.agents.models import Agent
-from app.cli.background import LiveServer, free_port, serve
-from app.db import make_engine, session_factory, unit_of_work
-from app.main import create_app
-from app.seed import seed_demo
-from app.settings import DEMO_AGENT_TOKEN, Settings
+from app.db import make_engine, session_factory
+from app.settings import DEMO_AGENT_TOKEN
 from knowledge import OnnxEmbedder
 from routing import Presence
 from tests.support.clients import Event, Socket, agent_socket, is_message, new_customer
+from tests.support.instances import instance, seed
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
 def seeded(sqlite_url: str) -> str:
-    engine = make_engine(sqlite_url)
-    with unit_of_work(session_factory(engine)) as session:
-        seed_demo(session=session, agent_token=DEMO_AGENT_TOKEN, fallback_team="overflow")
-    engine.dispose()
+    seed(sqlite_url)
     return sqlite_url
-
-
-@contextmanager
-def instance(database_url: str, var_dir: Path, embedder: OnnxEmbedder, **overrides: Any) -> Iterator[LiveServer]:
-    """One service instance; several may share a database (and Redis, to hear of each other)."""
-    settings = Settings(
-        environment="test",
-        database_url=database_url,
-        var_dir=var_dir,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        rasa_timeout_seconds=2.0,
-        **overrides,
-    )
-    with serve(create_app(settings, embedder=embedder)) as server:
-        yield server
 
 
 async def drain(socket: Socket, seconds: float = 1.0) -> list[Event]:

@@ -70,9 +70,7 @@ class Service:
         now = self.at(seconds)
 
         def go(session: Session) -> Outcome:
-            for agent_id in heartbeats:
-                assignment.heartbeat(session=session, policy=POLICY, agent_id=agent_id, now=now)
-            return assignment.tick(session=session, policy=POLICY, now=now)
+            return assignment.tick(session=session, policy=POLICY, now=now, heard=heartbeats)
 
         return self.do(go)
 
