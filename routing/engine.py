@@ -154,7 +154,7 @@ class Router:
             # An earlier expiry in this loop may have set the agent away and withdrawn this one.
             if offer.expires_at <= now and self.store.offer(offer.offer_id) is not None:
                 events += self._expire(offer, now)
-        for agent in list(self.store.agents()):
+        for agent in list(self.store.agents_due(now - self.policy.heartbeat_timeout, now - self.policy.grace)):
             events += self._check_agent(agent, now)
         for work in self.store.unassigned():
             events += self._age(work, now)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -153,9 +154,14 @@ class _Cursor:
 
 
 async def _beat(subscriber: Subscriber) -> None:
+    """A heartbeat when nothing else was sent for a while: a pinging console already hears a pong
+    every few seconds, and a thousand consoles' needless frames cost the server real time."""
     while True:
-        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
-        subscriber.deliver({"type": "heartbeat"})
+        quiet = time.monotonic() - subscriber.last_sent
+        if quiet >= HEARTBEAT_EVERY_SECONDS:
+            subscriber.deliver({"type": "heartbeat"})
+            quiet = 0.0
+        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS - quiet)
 
 
 async def _listen(websocket: WebSocket, agent: Agent, services: Services, subscriber: Subscriber) -> None:
@@ -163,7 +169,9 @@ async def _listen(websocket: WebSocket, agent: Agent, services: Services, subscr
     silence = services.settings.agent_silence_seconds
     while True:
         try:
-            frame = await asyncio.wait_for(websocket.receive_text(), silence)
+            # A timeout scope rather than wait_for, which starts a task for every frame.
+            async with asyncio.timeout(silence):
+                frame = await websocket.receive_text()
         except TimeoutError:
             log.info("event=agent_silent agent=%s seconds=%s", agent.id, silence)
             with contextlib.suppress(Exception):

@@ -41,17 +41,15 @@ class AssignmentFlows:
 
     async def run(self, change: Callable[[Session], Outcome]) -> Outcome:
         """Run one routing change, then tell agents, customers and supervisors."""
-        outcome = await self.submit(change)
+        outcome = await self.submit(lambda session: assignment.keep(session, change(session)))
         self.publish(outcome)
         return outcome
 
     def publish(self, outcome: Outcome) -> None:
-        for agent_id, event in outcome.to_agents:
-            self._hub.to_agent(agent_id, event)
+        """Deliver a committed outcome: what agents and supervisors get was kept by `assignment.keep`."""
+        self._hub.to_agents(outcome.kept)
         for message in outcome.to_customers:
             self._hub.to_conversation(message.conversation_id, events.message_event(message))
-        for alert in outcome.to_supervisors:
-            self._hub.to_supervisors(alert)
 
     async def tick_forever(self, interval: float = 1.0) -> None:
         """Offers expire, lost agents' grace periods end, waiting work widens: the router's clock."""

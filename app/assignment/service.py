@@ -23,7 +23,9 @@ from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
 from app.errors import DomainError
 from app.realtime import events as wire
+from app.realtime import feed
 from app.realtime.models import Event as WireEvent
+from app.realtime.models import Kept
 from routing import (
     AgentLost,
     AgentSetAway,
@@ -60,6 +62,14 @@ class Outcome:
     to_customers: list[Message] = field(default_factory=list)
     to_supervisors: list[WireEvent] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)
+    # What `keep` numbered and kept of `to_agents` and `to_supervisors`: what is delivered.
+    kept: Kept = field(default_factory=list)
+
+
+def keep(session: Session, outcome: Outcome) -> Outcome:
+    """Keep the agents' and supervisors' news in their feeds, in the transaction of the change."""
+    outcome.kept = feed.keep(session, [*outcome.to_agents, *((None, alert) for alert in outcome.to_supervisors)])
+    return outcome
 
 
 def router(session: Session, policy: Policy) -> Router:

@@ -11,14 +11,14 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, text
+from sqlalchemy import and_, func, insert, or_, text
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col, select
 
 from app.agents.models import Agent
 from app.assignment.models import Offer as OfferRow
 from app.assignment.models import OfferStatus, RoutingDecision, WorkItem
-from routing import AgentState, Decision, Offer, Policy, Work, queue_rank
+from routing import AgentState, Decision, Offer, Policy, Presence, Work, queue_rank
 
 RowT = TypeVar("RowT", bound=SQLModel)
 
@@ -71,6 +71,19 @@ class SqlRoutingStore:
                     self._agents[row.id] = (row, _agent_state(row))
             self._all_agents_loaded = True
         return [self._agents[agent_id][1] for agent_id in sorted(self._agents)]
+
+    def agents_due(self, silent_since: datetime, lost_by: datetime) -> Iterable[AgentState]:
+        silent = or_(col(Agent.last_heartbeat_at).is_(None), col(Agent.last_heartbeat_at) < silent_since)
+        statement = select(Agent).where(
+            or_(and_(col(Agent.presence) == Presence.online, silent), col(Agent.lost_at) <= lost_by)
+        )
+        due = []
+        for row in self._session.exec(statement.order_by(col(Agent.id))):
+            assert row.id is not None
+            if row.id not in self._agents:
+                self._agents[row.id] = (row, _agent_state(row))
+            due.append(self._agents[row.id][1])
+        return due
 
     def _get(self, model: type[RowT], key: object) -> RowT | None:
         # A lookup by primary key finds the row in the session if it changed there, so it needs no

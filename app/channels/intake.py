@@ -27,6 +27,7 @@ from app.conversations.models import Conversation, Message
 from app.customers import service as customers
 from app.db import SessionFactory, run_in_session
 from app.privacy.public import examine
+from app.realtime.events import StoredMessage, keep_message
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ class Intake:
         self,
         *,
         open_session: SessionFactory,
-        deliver: Callable[[Conversation, Message], None],
+        deliver: Callable[[StoredMessage], None],
         read_comment: CommentReader,
         settle_seconds: float,
         idle_seconds: float = 5.0,
@@ -182,7 +183,7 @@ class Intake:
                     log.warning("event=mention_unreadable inbox=%d reason=%s", event_id, exc.reason)
                     return
 
-        def work(session: Session) -> Stored:
+        def work(session: Session) -> list[StoredMessage]:
             claimed = inbox.claim(session=session, event_id=event_id)
             if claimed is None:
                 return []
@@ -193,7 +194,7 @@ class Intake:
                 return []
             stored = accept(session=session, inbound=inbound, event_key=claimed.event_key)
             inbox.finish(session=session, event=claimed, status=InboxStatus.processed)
-            return stored
+            return [keep_message(session, conversation, message) for conversation, message in stored]
 
-        for conversation, message in await run_in_session(self._open_session, work, self._limiter):
-            self._deliver(conversation, message)
+        for stored in await run_in_session(self._open_session, work, self._limiter):
+            self._deliver(stored)

@@ -16,8 +16,8 @@ from sqlmodel import Session, col, select
 from app.channels.models import OutboxItem, OutboxStatus
 from app.channels.outbox import SendFailed
 from app.conversations import service as conversations
-from app.conversations.models import Conversation, Message
 from app.db import SessionFactory, run_in_session
+from app.realtime.events import StoredMessage, keep_message
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class Sender:
         open_session: SessionFactory,
         clients: dict[str, PlatformClient],
         policy: RetryPolicy,
-        notify: Callable[[Conversation, Message], None],
+        notify: Callable[[StoredMessage], None],
         idle_seconds: float = 1.0,
         limiter: CapacityLimiter | None = None,
     ) -> None:
@@ -121,7 +121,7 @@ class Sender:
             failure.reason if not failure.retry or not dead else f"gave up after {attempts} attempts: {failure.reason}"
         )
 
-        def record(session: Session) -> tuple[Conversation, Message] | None:
+        def record(session: Session) -> StoredMessage | None:
             stored = session.get(OutboxItem, item.id)
             if stored is None or stored.status != OutboxStatus.pending:
                 return None
@@ -136,7 +136,8 @@ class Sender:
             note = conversations.note_undelivered(
                 session=session, conversation_id=stored.conversation_id, message_id=stored.message_id, reason=reason
             )
-            return conversations.get(session=session, conversation_id=stored.conversation_id), note
+            conversation = conversations.get(session=session, conversation_id=stored.conversation_id)
+            return keep_message(session, conversation, note)
 
         noted = await run_in_session(self._open_session, record, self._limiter)
         log.warning(
@@ -149,7 +150,7 @@ class Sender:
             failure.reason,
         )
         if noted is not None:
-            self._notify(*noted)
+            self._notify(noted)
 
 
 def _lease(session: Session) -> list[OutboxItem]:

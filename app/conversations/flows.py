@@ -22,8 +22,10 @@ from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, Owner
 from app.db import SessionFactory, run_in_session
 from app.kb.live import LiveIndex
-from app.realtime.events import message_event, publish_message
+from app.realtime import feed
+from app.realtime.events import StoredMessage, keep_message, message_event, publish_message
 from app.realtime.hub import Hub
+from app.realtime.models import Kept
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -57,17 +59,17 @@ class ConversationFlows:
         # The threads the bot's turns run their database work on (see app/services.Lane).
         self.limiter: CapacityLimiter | None = None
 
-    def _publish(self, conversation: Conversation, message: Message) -> None:
-        publish_message(self._hub, conversation, message)
-        if conversation.channel in PLATFORM_CHANNELS:
+    def _publish(self, stored: StoredMessage) -> None:
+        publish_message(self._hub, stored)
+        if stored.conversation.channel in PLATFORM_CHANNELS:
             # A reply to a platform was queued in the same transaction: have it sent now.
             self.outbound_queued()
 
-    def message_stored(self, conversation: Conversation, message: Message) -> None:
+    def message_stored(self, stored: StoredMessage) -> None:
         """Deliver a new customer message live, and have it handled if the bot owns the conversation."""
-        self._publish(conversation, message)
-        if message.handled_at is None:
-            self.wake(conversation.id)
+        self._publish(stored)
+        if stored.message.handled_at is None:
+            self.wake(stored.conversation.id)
 
     def wake(self, conversation_id: uuid.UUID) -> None:
         if conversation_id in self._workers:
@@ -137,21 +139,23 @@ class ConversationFlows:
     async def _record(self, conversation_id: uuid.UUID, message_id: int | None, turn: turns.BotTurn) -> None:
         """Store what the bot said (for a customer message, or unprompted) and route a handoff."""
 
-        def record(session: Session) -> tuple[turns.RecordedTurn, Outcome]:
+        def record(session: Session) -> tuple[turns.RecordedTurn, list[StoredMessage], Outcome]:
             recorded = turns.record(session=session, conversation_id=conversation_id, message_id=message_id, turn=turn)
+            stored = [keep_message(session, recorded.conversation, message) for message in recorded.stored]
             if not recorded.handed_off:
-                return recorded, Outcome()
+                return recorded, stored, Outcome()
             now = utcnow()
             work = assignment.work_for_handoff(recorded.conversation, turn.handoff or {}, now, self._assignment.sla)
-            return recorded, assignment.enqueue(session=session, policy=self._assignment.policy, work=work, now=now)
+            outcome = assignment.enqueue(session=session, policy=self._assignment.policy, work=work, now=now)
+            return recorded, stored, assignment.keep(session, outcome)
 
         # A handoff changes the routing state, so it goes through the routing writer; a plain answer does not.
         if turn.handoff is not None:
-            recorded, outcome = await self._assignment.submit(record)
+            recorded, stored, outcome = await self._assignment.submit(record)
         else:
-            recorded, outcome = await run_in_session(self._open_session, record, self.limiter)
-        for stored in recorded.stored:
-            self._publish(recorded.conversation, stored)
+            recorded, stored, outcome = await run_in_session(self._open_session, record, self.limiter)
+        for message in stored:
+            self._publish(message)
         if recorded.handed_off:
             log.info("event=handoff conversation=%s reason=%s", conversation_id, (turn.handoff or {}).get("reason"))
         self._assignment.publish(outcome)
@@ -187,7 +191,7 @@ class ConversationFlows:
     ) -> Message:
         """Store and deliver an agent's reply (or private note); refused unless the agent owns the conversation."""
 
-        def store(session: Session) -> tuple[Message, bool, Conversation]:
+        def store(session: Session) -> tuple[StoredMessage, bool]:
             message, created = conversations.add_agent_message(
                 session=session,
                 conversation_id=conversation_id,
@@ -196,12 +200,15 @@ class ConversationFlows:
                 client_message_id=client_message_id,
                 note=note,
             )
-            return message, created, conversations.get(session=session, conversation_id=conversation_id)
+            conversation = conversations.get(session=session, conversation_id=conversation_id)
+            if not created:
+                return StoredMessage(conversation, message, message_event(message), []), False
+            return keep_message(session, conversation, message), True
 
-        message, created, conversation = await run_in_session(self._open_session, store)
+        stored, created = await run_in_session(self._open_session, store)
         if created:
-            self._publish(conversation, message)
-        return message
+            self._publish(stored)
+        return stored.message
 
     async def agent_resolve(self, agent_id: int, conversation_id: uuid.UUID) -> Message:
         """Close the case, tell both sides, and free the agent's slot for waiting work."""
@@ -215,15 +222,17 @@ class ConversationFlows:
         return await self._leave_to_bot(agent_id, conversation_id, conversations.hand_back)
 
     async def _leave_to_bot(self, agent_id: int, conversation_id: uuid.UUID, leave: Callable[..., Message]) -> Message:
-        def change(session: Session) -> tuple[Message, Outcome]:
+        def change(session: Session) -> tuple[Message, Kept, Outcome]:
             event = leave(session=session, conversation_id=conversation_id, agent_id=agent_id)
             policy = self._assignment.policy
             released = assignment.release(session=session, policy=policy, conversation_id=conversation_id, now=utcnow())
-            return event, released
+            # The agent hears of it although the conversation is no longer theirs.
+            told = feed.keep(session, [(agent_id, message_event(event))])
+            return event, told, assignment.keep(session, released)
 
-        event, outcome = await self._assignment.submit(change)
+        event, told, outcome = await self._assignment.submit(change)
         self._hub.to_conversation(conversation_id, message_event(event))
-        self._hub.to_agent(agent_id, message_event(event))
+        self._hub.to_agents(told)
         self._assignment.publish(outcome)
         return event
 

@@ -8,6 +8,7 @@ IMMEDIATE) does the same.
 import uuid
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.agents.models import Agent
@@ -38,14 +39,20 @@ def get(*, session: Session, conversation_id: uuid.UUID) -> Conversation:
     return conversation
 
 
+# Built once: building and keying a statement cost as much as running it, on every customer message.
+_LOCK = (
+    select(Conversation)
+    .where(Conversation.id == bindparam("conversation_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_EXISTING = select(Message).where(
+    Message.conversation_id == bindparam("conversation_id"), Message.client_message_id == bindparam("client_id")
+)
+
+
 def _lock(session: Session, conversation_id: uuid.UUID) -> Conversation:
-    statement = (
-        select(Conversation)
-        .where(Conversation.id == conversation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    conversation = session.exec(statement).first()
+    conversation = session.exec(_LOCK, params={"conversation_id": conversation_id}).first()
     if conversation is None:
         raise ConversationNotFound(f"conversation {conversation_id} does not exist")
     return conversation
@@ -100,10 +107,7 @@ def _append(
 def _existing(session: Session, conversation_id: uuid.UUID, client_message_id: str | None) -> Message | None:
     if client_message_id is None:
         return None
-    statement = select(Message).where(
-        Message.conversation_id == conversation_id, Message.client_message_id == client_message_id
-    )
-    return session.exec(statement).first()
+    return session.exec(_EXISTING, params={"conversation_id": conversation_id, "client_id": client_message_id}).first()
 
 
 def add_customer_message(

@@ -36,5 +36,5 @@ class ChannelIdentity(SQLModel, table=True):
     channel: str = Field(max_length=32)
     external_id: str = Field(max_length=200)
     # Web chat only: SHA-256 of the visitor's bearer token; the token itself is never stored.
-    secret_hash: str | None = Field(default=None, max_length=64)
+    secret_hash: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -1,12 +1,16 @@
 """The events sent over websockets, built in one place so customers and agents see the same shapes."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from sqlmodel import Session
 
 from app.assignment.models import Alert
 from app.conversations.models import Conversation, ConversationPublic, Message, MessagePublic, Owner
+from app.realtime import feed
 from app.realtime.hub import Hub
-from app.realtime.models import Event
+from app.realtime.models import Event, Kept, News
 from routing import Offer
 
 
@@ -57,10 +61,28 @@ def alert_event(alert: Alert) -> Event:
     }
 
 
-def publish_message(hub: Hub, conversation: Conversation, message: Message) -> None:
-    """Deliver a stored message to whoever follows it: the customer (unless internal) and the owning agent."""
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message just stored, its event already kept in the owning agent's feed in the same
+    transaction: to deliver once that commits."""
+
+    conversation: Conversation
+    message: Message
+    event: Event
+    kept: Kept
+
+
+def keep_message(session: Session, conversation: Conversation, message: Message) -> StoredMessage:
+    """Keep a new message's event in the feed of the agent who has the conversation, notes included."""
     event = message_event(message)
-    if not message.internal:
-        hub.to_conversation(conversation.id, event)
+    news: News = []
     if conversation.owner == Owner.agent and conversation.agent_id is not None:
-        hub.to_agent(conversation.agent_id, event)
+        news.append((conversation.agent_id, event))
+    return StoredMessage(conversation, message, event, feed.keep(session, news))
+
+
+def publish_message(hub: Hub, stored: StoredMessage) -> None:
+    """Deliver a stored message to whoever follows it: the customer (unless internal) and the owning agent."""
+    if not stored.message.internal:
+        hub.to_conversation(stored.conversation.id, stored.event)
+    hub.to_agents(stored.kept)

@@ -1,18 +1,34 @@
 """Agents' feeds: every event an agent's console is sent is numbered and kept first, so a console that
 reconnects, to this instance or another, after a network drop or a restart, asks for what came after
-the last number it saw and gets exactly that: in order, with no duplicate and no gap."""
+the last number it saw and gets exactly that: in order, with no duplicate and no gap.
 
+Events are kept in the transaction of the change they tell of (`keep`): the change and its news
+commit together or not at all, and delivery costs no transaction of its own."""
+
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, col, select
 
 from app.agents.models import Agent, Role
-from app.realtime.models import AgentEvent, Event
+from app.realtime.models import AgentEvent, Event, Kept, News
+from app.timestamps import utcnow
 
 # A console further behind than this starts again from a fresh snapshot rather than a replay.
 REPLAY_LIMIT = 5_000
+
+
+# Built once: they run for every event. The insert goes to the table itself: the ORM's bulk path
+# cost as much again.
+_INSERT = insert(AgentEvent.__table__)  # type: ignore[attr-defined]
+_BUMP = (
+    update(Agent)
+    .where(col(Agent.id) == bindparam("agent_id"))
+    .values(last_event_seq=Agent.last_event_seq + bindparam("count"))
+    .returning(col(Agent.last_event_seq))
+)
 
 
 def append(session: Session, agent_id: int, events: Sequence[Event]) -> list[Event]:
@@ -21,19 +37,34 @@ def append(session: Session, agent_id: int, events: Sequence[Event]) -> list[Eve
     if not events:
         return []
     bumped = session.execute(
-        update(Agent)
-        .where(col(Agent.id) == agent_id)
-        .values(last_event_seq=Agent.last_event_seq + len(events))
-        .returning(col(Agent.last_event_seq)),
-        execution_options={"synchronize_session": False},
+        _BUMP, {"agent_id": agent_id, "count": len(events)}, execution_options={"synchronize_session": False}
     ).scalar_one_or_none()
     if bumped is None:
         return []
     first = bumped - len(events) + 1
     numbered = [{**event, "seq": first + n} for n, event in enumerate(events)]
-    session.add_all(AgentEvent(agent_id=agent_id, seq=event["seq"], event=event) for event in numbered)
-    session.flush()
+    now = utcnow()
+    rows = [{"agent_id": agent_id, "seq": e["seq"], "event": e, "created_at": now} for e in numbered]
+    session.execute(_INSERT, rows)
     return numbered
+
+
+def keep(session: Session, news: News) -> Kept:
+    """Number and keep events, each agent's in the order given; the caller delivers them after commit."""
+    by_agent: dict[int, list[Event]] = defaultdict(list)
+    everyone: list[int] | None = None
+    for agent_id, event in news:
+        if agent_id is None:
+            everyone = supervisors(session) if everyone is None else everyone
+            for supervisor in everyone:
+                by_agent[supervisor].append(event)
+        else:
+            by_agent[agent_id].append(event)
+    # Agents in id order: two instances writing to the same agents lock their rows in the same order.
+    kept: Kept = []
+    for agent_id in sorted(by_agent):
+        kept += [(agent_id, event) for event in append(session, agent_id, by_agent[agent_id])]
+    return kept
 
 
 def supervisors(session: Session) -> list[int]:

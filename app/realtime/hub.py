@@ -1,35 +1,30 @@
 """Live delivery to connected websockets: customers follow a conversation, agents follow themselves.
 
-Publishing never waits on a client or the database. An agent's events are first numbered and kept in
-their feed, in the order they were published, by one task per instance; then every instance delivers
-them (through the bus) to that agent's connections. Each connection has a bounded queue drained by its
-own task; a client too slow to keep up is disconnected with a reason and catches up when it reconnects.
+Publishing never waits on a client or the database. An agent's events arrive here already numbered
+and kept in their feed, by the transaction that made the change (`app/realtime/feed.keep`); every
+instance delivers them (through the bus) to that agent's connections. Each connection has a bounded
+queue drained by its own task; a client too slow to keep up is disconnected with a reason and catches
+up when it reconnects.
 """
 
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session
-
 from app.db import SessionFactory, run_in_session
 from app.realtime import feed
 from app.realtime.bus import Bus
-from app.realtime.models import Event
+from app.realtime.models import Event, Kept
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 
-# Events numbered and kept in one transaction, at most.
-FEED_BATCH = 500
-# Tries to keep a batch before its events are given up (their effects stay in the database and
-# reach the console in the snapshot on its next connect).
-FEED_TRIES = 4
 PRUNE_EVERY_SECONDS = 3600.0
 
 QUEUE_LIMIT = 256
@@ -51,6 +46,7 @@ class Subscriber:
         self._task: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self.closed = False
+        self.last_sent = time.monotonic()
 
     def start(self) -> None:
         """Begin sending; events delivered before this wait in the queue, so a caller can first send
@@ -76,6 +72,7 @@ class Subscriber:
             except Exception:  # the socket is gone; its handler notices and unsubscribes
                 self.closed = True
                 return
+            self.last_sent = time.monotonic()
 
     async def stop(self) -> None:
         self.closed = True
@@ -93,8 +90,6 @@ class Hub:
         self._keep_for = keep_for
         self._conversations: defaultdict[uuid.UUID, set[Subscriber]] = defaultdict(set)
         self._agents: defaultdict[int, set[Subscriber]] = defaultdict(set)
-        # (agent id, event) to number and keep; None stands for every supervisor.
-        self._unkept: asyncio.Queue[tuple[int | None, Event]] = asyncio.Queue()
 
     def follow_conversation(self, conversation_id: uuid.UUID, subscriber: Subscriber) -> None:
         self._conversations[conversation_id].add(subscriber)
@@ -124,32 +119,22 @@ class Hub:
         self._deliver_to_conversation(conversation_id, event)
         self._bus.publish({"conversation_id": str(conversation_id), "event": event})
 
-    def to_agent(self, agent_id: int, event: Event) -> None:
-        self._unkept.put_nowait((agent_id, event))
+    def to_agents(self, kept: Kept) -> None:
+        """Deliver events numbered and kept in a transaction that has committed."""
+        for agent_id, event in kept:
+            self._deliver_to_agent(agent_id, event)
+            self._bus.publish({"agent_id": agent_id, "event": event})
 
     def to_agent_now(self, agent_id: int, event: Event) -> None:
         """Deliver without keeping or numbering: what is stale a second later (typing)."""
         self._deliver_to_agent(agent_id, event)
         self._bus.publish({"agent_id": agent_id, "event": event})
 
-    def to_supervisors(self, event: Event) -> None:
-        self._unkept.put_nowait((None, event))
-
     async def run(self) -> None:
-        """Keep agents' events and deliver them, and deliver what other instances send, until cancelled."""
+        """Deliver what other instances send, and forget old feed events, until cancelled."""
         async with asyncio.TaskGroup() as group:
             group.create_task(self._bus.run(self._arrived))
-            group.create_task(self._keep_forever())
             group.create_task(self._prune_forever())
-
-    async def flush(self) -> None:
-        """Keep and deliver what is still queued: called on shutdown, after `run` is cancelled."""
-        while not self._unkept.empty():
-            await self._keep_batch([])
-
-    async def _keep_forever(self) -> None:
-        while True:
-            await self._keep_batch([await self._unkept.get()])
 
     async def _prune_forever(self) -> None:
         while True:
@@ -159,22 +144,6 @@ class Hub:
             except Exception:
                 log.exception("event=agent_feeds_not_pruned")
             await asyncio.sleep(PRUNE_EVERY_SECONDS)
-
-    async def _keep_batch(self, batch: list[tuple[int | None, Event]]) -> None:
-        while not self._unkept.empty() and len(batch) < FEED_BATCH:
-            batch.append(self._unkept.get_nowait())
-        for attempt in range(FEED_TRIES):
-            try:
-                kept = await run_in_session(self._open_session, lambda s: _keep(s, batch))
-                break
-            except Exception:
-                log.exception("event=agent_feed_not_kept events=%d attempt=%d", len(batch), attempt + 1)
-                await asyncio.sleep(0.2 * 2**attempt)
-        else:
-            return
-        for agent_id, event in kept:
-            self._deliver_to_agent(agent_id, event)
-            self._bus.publish({"agent_id": agent_id, "event": event})
 
     def _arrived(self, message: dict[str, Any]) -> None:
         if "agent_id" in message:
@@ -189,21 +158,3 @@ class Hub:
     def _deliver_to_agent(self, agent_id: int, event: Event) -> None:
         for subscriber in list(self._agents.get(agent_id, ())):
             subscriber.deliver(event)
-
-
-def _keep(session: Session, batch: list[tuple[int | None, Event]]) -> list[tuple[int, Event]]:
-    """Number and keep a batch, each agent's events in the order they were published."""
-    by_agent: dict[int, list[Event]] = defaultdict(list)
-    everyone: list[int] | None = None
-    for agent_id, event in batch:
-        if agent_id is None:
-            everyone = feed.supervisors(session) if everyone is None else everyone
-            for supervisor in everyone:
-                by_agent[supervisor].append(event)
-        else:
-            by_agent[agent_id].append(event)
-    # Agents in id order: two instances writing to the same agents lock their rows in the same order.
-    kept: list[tuple[int, Event]] = []
-    for agent_id in sorted(by_agent):
-        kept += [(agent_id, event) for event in feed.append(session, agent_id, by_agent[agent_id])]
-    return kept

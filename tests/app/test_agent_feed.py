@@ -12,12 +12,14 @@ from sqlmodel import select
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from app.agents import service as agents
 from app.agents.models import Agent
 from app.db import make_engine, session_factory
+from app.realtime import feed
 from app.settings import DEMO_AGENT_TOKEN
 from knowledge import OnnxEmbedder
 from routing import Presence
-from tests.support.clients import Event, Socket, agent_socket, is_message, new_customer
+from tests.support.clients import Customer, Event, Socket, agent_socket, is_message, new_customer
 from tests.support.instances import instance, seed
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -44,14 +46,20 @@ def numbered(events: list[Event]) -> list[Event]:
     return [event for event in events if "seq" in event and event.get("type") != "welcome"]
 
 
+async def accepted_chat(agent: Socket, http: httpx.AsyncClient) -> tuple[Customer, Event]:
+    """A new customer's chat, handed off by the bot and accepted by the agent; with the offer."""
+    customer = await new_customer(http)
+    await customer.say("My order 12345 never arrived")
+    offer = await agent.next_of("offer")
+    await agent.command("accept", offer_id=offer["offer"]["id"])
+    return customer, offer
+
+
 async def test_each_event_is_numbered_one_after_the_other(seeded: str, tmp_path: Path, embedder: OnnxEmbedder) -> None:
     with instance(seeded, tmp_path, embedder) as live:
         agent, welcome = await agent_socket(live.ws_url, DEMO_AGENT_TOKEN)
         async with httpx.AsyncClient(base_url=live.http_url, timeout=10) as http:
-            customer = await new_customer(http)
-            await customer.say("My order 12345 never arrived")
-            offer = await agent.next_of("offer")
-            await agent.command("accept", offer_id=offer["offer"]["id"])
+            customer, offer = await accepted_chat(agent, http)
             await customer.say("Are you there?")
             await customer.say("Hello?")
             heard = await agent.next(is_message("customer", "Are you there?"))
@@ -70,11 +78,8 @@ async def test_a_console_that_reconnects_after_a_restart_gets_exactly_what_it_mi
     with instance(seeded, tmp_path, embedder) as live:
         agent, _ = await agent_socket(live.ws_url, DEMO_AGENT_TOKEN)
         async with httpx.AsyncClient(base_url=live.http_url, timeout=10) as http:
-            customer = await new_customer(http)
-            await customer.say("My order 12345 never arrived")
-            offer = await agent.next_of("offer")
+            customer, offer = await accepted_chat(agent, http)
             seen_before = offer["seq"]
-            await agent.command("accept", offer_id=offer["offer"]["id"])
             for text in ("first while you read", "second while you read"):
                 await customer.say(text)
             await agent.next(is_message("customer", "second while you read"))
@@ -94,6 +99,33 @@ async def test_a_console_that_reconnects_after_a_restart_gets_exactly_what_it_mi
     # What the first connection saw after the offer comes again, the same, and nothing twice.
     assert [e for e in sent_first_time if e in replayed] == sorted(sent_first_time, key=lambda e: e["seq"])
     assert len({json.dumps(e, sort_keys=True) for e in replayed}) == len(replayed)
+
+
+async def test_a_message_is_in_the_agents_feed_when_the_customer_is_answered(
+    seeded: str, tmp_path: Path, embedder: OnnxEmbedder
+) -> None:
+    """The feed event commits with the message: once the customer has the 201, a console that
+    connects anywhere will be sent it, whatever becomes of this instance."""
+    with instance(seeded, tmp_path, embedder) as live:
+        agent, _ = await agent_socket(live.ws_url, DEMO_AGENT_TOKEN)
+        async with httpx.AsyncClient(base_url=live.http_url, timeout=10) as http:
+            customer, _ = await accepted_chat(agent, http)
+            await agent.close()
+            engine = make_engine(seeded)
+            with session_factory(engine)() as session:
+                agent_id = agents.authenticate(session=session, token=DEMO_AGENT_TOKEN).id
+                assert agent_id is not None
+                before = feed.last_seq(session, agent_id)
+            answered = [await customer.say(f"message {n} while you were away") for n in range(5)]
+            with session_factory(engine)() as session:
+                kept = feed.after(session, agent_id, before)
+            engine.dispose()
+
+    assert all(response.status_code == 201 for response in answered)
+    assert kept is not None
+    texts = [event["message"]["text"] for event in kept if event["type"] == "message"]
+    assert texts == [f"message {n} while you were away" for n in range(5)]
+    assert [event["seq"] for event in kept] == list(range(before + 1, before + 1 + len(kept)))
 
 
 async def test_a_number_the_feed_never_gave_out_starts_afresh(
@@ -138,19 +170,24 @@ async def test_a_silent_connection_is_closed_and_the_agent_goes_offline(
     assert presence == Presence.offline
 
 
-async def test_the_server_sends_heartbeats_and_a_pinging_client_stays_connected(
+async def test_the_server_sends_heartbeats_when_quiet_and_a_pinging_client_stays_connected(
     seeded: str, tmp_path: Path, embedder: OnnxEmbedder
 ) -> None:
-    with instance(seeded, tmp_path, embedder, agent_silence_seconds=3.0) as live:
+    with instance(seeded, tmp_path, embedder, agent_silence_seconds=7.0) as live:
         agent, _ = await agent_socket(live.ws_url, DEMO_AGENT_TOKEN)
-        for _ in range(4):
+        # Nothing to say for 5 seconds: a heartbeat.
+        beat = await agent.next_of("heartbeat", seconds=6.5)
+        # Pinging every 1.5 s for 9 s, beyond the silence limit: pongs, and no heartbeat needed.
+        frames: list[Event] = []
+        for _ in range(6):
             await agent.connection.send(json.dumps({"type": "ping"}))
-            await asyncio.sleep(1.5)
-        beat = await agent.next_of("heartbeat", seconds=10)
-        pong = await agent.next_of("pong")
+            frames += await drain(agent, seconds=1.5)
+        still_open = await agent.command("set_status", status="online")
         await agent.close()
 
-    assert beat == {"type": "heartbeat"} and pong == {"type": "pong"}
+    assert beat == {"type": "heartbeat"}
+    assert [frame["type"] for frame in frames] == ["pong"] * 6
+    assert still_open["type"] == "ack"
 
 
 @pytest.mark.redis

@@ -152,3 +152,44 @@ def test_the_database_store_routes_exactly_as_the_memory_store(database_url: str
 
     assert sum(1 for entry in in_memory for e in entry if e and e[0] == "offer") > 3, "the script exercised offers"
     assert in_database == in_memory
+
+
+def test_the_clock_reads_only_the_agents_it_may_change(database_url: str) -> None:
+    """Online and silent, or lost past the grace period: the stores agree, and nobody else is read."""
+    engine = make_engine(database_url)
+    open_session = session_factory(engine)
+    silent_since, lost_by = T0 - POLICY.heartbeat_timeout, T0 - POLICY.grace
+    states = {
+        "online, heard just now": (Presence.online, T0, None),
+        "online, never heard": (Presence.online, None, None),
+        "online, silent": (Presence.online, silent_since - timedelta(seconds=1), None),
+        "online, heard at the limit": (Presence.online, silent_since, None),
+        "away, silent": (Presence.away, silent_since - timedelta(hours=1), None),
+        "offline, lost long ago": (Presence.offline, None, lost_by - timedelta(seconds=1)),
+        "offline, lost at the limit": (Presence.offline, None, lost_by),
+        "offline, lost just now": (Presence.offline, None, T0),
+        "offline, not lost": (Presence.offline, None, None),
+    }
+    memory = MemoryStore(POLICY)
+    names: dict[int, str] = {}
+    with unit_of_work(open_session) as session:
+        for name, (presence, heard, lost) in states.items():
+            row, _ = factories.agent(session, capacity={"webchat": 1})
+            row.presence, row.last_heartbeat_at, row.lost_at = presence, heard, lost
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            names[row.id] = name
+            memory.save_agent(
+                AgentState(
+                    agent_id=row.id, name=name, presence=presence, last_heartbeat=heard, lost_at=lost, capacity={}
+                )
+            )
+    with unit_of_work(open_session) as session:
+        in_database = [names[a.agent_id] for a in SqlRoutingStore(session, POLICY).agents_due(silent_since, lost_by)]
+    engine.dispose()
+    in_memory = [names[a.agent_id] for a in memory.agents_due(silent_since, lost_by)]
+
+    expected = ["online, never heard", "online, silent", "offline, lost long ago", "offline, lost at the limit"]
+    assert in_memory == expected
+    assert in_database == expected

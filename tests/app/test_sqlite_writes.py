@@ -12,8 +12,9 @@ from app.db import Turns, checkpoint, make_engine, migrate, session_factory, uni
 from tests.support import factories
 
 
-def test_an_urgent_claimant_goes_before_one_that_waited_longer() -> None:
-    turns = Turns()
+def claimants(turns: Turns, claims: list[tuple[str, bool]]) -> list[str]:
+    """Start the claims one after another while the turn is taken, then give it back: the order
+    in which they got it."""
     order: list[str] = []
     assert turns.take(urgent=False, timeout=1)
 
@@ -22,18 +23,31 @@ def test_an_urgent_claimant_goes_before_one_that_waited_longer() -> None:
         order.append(name)
         turns.give_back()
 
-    background = threading.Thread(target=claim, args=("background", False))
-    background.start()
-    acknowledgement = threading.Thread(target=claim, args=("acknowledgement", True))
-    acknowledgement.start()
-    deadline = time.monotonic() + 10
-    while turns._urgent_waiting == 0 and time.monotonic() < deadline:
-        time.sleep(0.001)
+    threads = []
+    for n, (name, urgent) in enumerate(claims, start=1):
+        threads.append(threading.Thread(target=claim, args=(name, urgent)))
+        threads[-1].start()
+        deadline = time.monotonic() + 10
+        while turns.waiting() < n and time.monotonic() < deadline:
+            time.sleep(0.001)
     turns.give_back()
-    background.join(10)
-    acknowledgement.join(10)
+    for thread in threads:
+        thread.join(10)
+    return order
+
+
+def test_an_urgent_claimant_goes_before_one_that_waited_longer() -> None:
+    order = claimants(Turns(), [("background", False), ("acknowledgement", True)])
 
     assert order == ["acknowledgement", "background"]
+
+
+def test_claimants_of_one_kind_go_in_the_order_they_came() -> None:
+    claims = [("b1", False), ("a1", True), ("b2", False), ("a2", True), ("b3", False)]
+
+    order = claimants(Turns(), claims)
+
+    assert order == ["a1", "a2", "b1", "b2", "b3"]
 
 
 def test_a_claim_gives_up_when_the_turn_is_not_given_back_in_time() -> None:

@@ -11,12 +11,12 @@ from sqlmodel import Session
 from app.channels.webchat import service as webchat
 from app.channels.webchat.schemas import Feedback, MessageCreate, MessageList, SessionCreate, SessionCreated
 from app.conversations import service as conversations
-from app.conversations.models import Conversation, Message, MessagePublic
+from app.conversations.models import Message, MessagePublic
 from app.db import run_in_session
 from app.deps import BearerToken, ServicesDep
 from app.errors import DomainError, Unauthorized
 from app.kb import insights
-from app.realtime.events import message_event
+from app.realtime.events import StoredMessage, keep_message, message_event
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
 
@@ -66,19 +66,22 @@ async def send_message(
 ) -> MessagePublic:
     """Send a customer message; it is stored before this answers. A repeated client id answers 200."""
 
-    def store(session: Session) -> tuple[Message, bool, Conversation]:
-        webchat.authorize(session=session, token=token, conversation_id=conversation_id)
+    def store(session: Session) -> tuple[Message, StoredMessage | None]:
+        # The same object as the one the message updates: it is the row as the message left it.
+        conversation = webchat.authorize(session=session, token=token, conversation_id=conversation_id)
         message, created = conversations.add_customer_message(
             session=session,
             conversation_id=conversation_id,
             text=body.text,
             client_message_id=body.client_message_id,
         )
-        return message, created, conversations.get(session=session, conversation_id=conversation_id)
+        if not created:
+            return message, None
+        return message, keep_message(session, conversation, message)
 
-    message, created, conversation = await run_in_session(services.open_session, store)
-    if created:
-        services.conversations.message_stored(conversation, message)
+    message, stored = await run_in_session(services.open_session, store)
+    if stored is not None:
+        services.conversations.message_stored(stored)
     else:
         response.status_code = 200
     return MessagePublic.of(message)

@@ -2,12 +2,15 @@
 
 import uuid
 
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
 from app.customers import service as customers
+from app.customers.models import ChannelIdentity
 from app.errors import ConversationNotFound
+from app.security import hash_token
 
 CHANNEL = customers.WEBCHAT
 
@@ -19,10 +22,24 @@ def start_session(*, session: Session, display_name: str | None) -> tuple[Conver
     return conversation, token
 
 
+# Built once: it runs on every message a visitor sends.
+_VISIBLE = (
+    select(Conversation)
+    .join(ChannelIdentity, col(ChannelIdentity.customer_id) == col(Conversation.customer_id))
+    .where(
+        Conversation.id == bindparam("conversation_id"),
+        ChannelIdentity.channel == CHANNEL,
+        ChannelIdentity.secret_hash == bindparam("secret_hash"),
+    )
+)
+
+
 def authorize(*, session: Session, token: str, conversation_id: uuid.UUID) -> Conversation:
-    """The conversation, if this visitor's token may see it; someone else's looks the same as none."""
-    identity = customers.authenticate_webchat(session=session, token=token)
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None or conversation.customer_id != identity.customer_id:
+    """The conversation, if this visitor's token may see it; someone else's looks the same as none.
+    One query on every message a visitor sends; a second only to say which of the two was wrong."""
+    params = {"conversation_id": conversation_id, "secret_hash": hash_token(token)}
+    conversation = session.exec(_VISIBLE, params=params).first()
+    if conversation is None:
+        customers.authenticate_webchat(session=session, token=token)
         raise ConversationNotFound(f"conversation {conversation_id} does not exist")
     return conversation

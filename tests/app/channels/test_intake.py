@@ -10,16 +10,17 @@ from app.channels import inbox
 from app.channels.intake import Intake
 from app.channels.meta.webhook import split
 from app.channels.models import InboxEvent, InboxStatus
-from app.conversations.models import Author, Conversation, Message
+from app.conversations.models import Author, Message
 from app.db import make_engine, session_factory, unit_of_work
+from app.realtime.events import StoredMessage
 from bench import platform_payloads as p
 
 START_MS = 1_763_900_000_000
 
 
 def intake(database_url: str, delivered: list[Message]) -> Intake:
-    def deliver(_conversation: Conversation, message: Message) -> None:
-        delivered.append(message)
+    def deliver(stored: StoredMessage) -> None:
+        delivered.append(stored.message)
 
     async def no_comments(comment_id: str) -> dict[str, Any]:
         raise AssertionError(f"no mention here, yet comment {comment_id} was read")

@@ -8,8 +8,8 @@ from sqlmodel import Session, col, select
 from app.channels.models import OutboxItem, OutboxStatus
 from app.channels.outbox import SendFailed
 from app.channels.sender import RetryPolicy, Sender
-from app.conversations.models import Conversation, Message
 from app.db import make_engine, session_factory, unit_of_work
+from app.realtime.events import StoredMessage
 from tests.support import factories
 
 
@@ -52,7 +52,7 @@ def queue(database_url: str, conversations: int, per_conversation: int) -> list[
 
 
 def sender(database_url: str, platform: Platform) -> Sender:
-    def ignore(_conversation: Conversation, _message: Message) -> None:
+    def ignore(_stored: StoredMessage) -> None:
         return None
 
     return Sender(
