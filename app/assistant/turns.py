@@ -136,6 +136,8 @@ def record(*, session: Session, conversation_id: uuid.UUID, message_id: int | No
         insights.last_answer_did_not_help(session=session, conversation_id=conversation_id, slug=turn.unhelpful_article)
     if turn.csat is not None:
         stored.append(conversations.rate(session=session, conversation_id=conversation_id, score=turn.csat))
+        if message_id is not None and turn.handoff is None:
+            conversations.settle_rating(session=session, conversation_id=conversation_id, message_id=message_id)
     for reply in turn.replies:
         message = conversations.add_bot_reply(
             session=session, conversation_id=conversation_id, text=reply.text, payload=reply.payload

@@ -124,9 +124,12 @@ def add_customer_message(
     existing = _existing(session, conversation_id, client_message_id)
     if existing is not None:
         return existing, False
-    if conversation.status == Status.resolved:
+    reopened = conversation.status == Status.resolved
+    if reopened:
         conversation.status = Status.open
         conversation.owner = Owner.bot
+        # Marked, so an answer to the rating question can close the case again (`settle_rating`).
+        payload = {**(payload or {}), "reopened": True}
     # Only the bot needs to act on a customer message later; a queued or owned conversation's
     # message is done once stored and delivered to the agent.
     message = _append(
@@ -325,6 +328,18 @@ def rate(*, session: Session, conversation_id: uuid.UUID, score: int) -> Message
         payload={"event": "csat", "score": score},
         internal=True,
     )
+
+
+def settle_rating(*, session: Session, conversation_id: uuid.UUID, message_id: int) -> None:
+    """A customer whose message after a resolve only answered the rating question leaves the case
+    resolved: rating the help is not asking for more of it."""
+    message = session.get(Message, message_id)
+    if message is None or not (message.payload or {}).get("reopened"):
+        return
+    conversation = _lock(session, conversation_id)
+    if conversation.owner == Owner.bot and conversation.status == Status.open:
+        conversation.status = Status.resolved
+        session.add(conversation)
 
 
 def history(

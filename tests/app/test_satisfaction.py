@@ -1,11 +1,14 @@
 """Ratings kept on the conversation and reported to supervisors; "did not help" said to the bot."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from sqlmodel import Session
 
+from app.assistant import turns
 from app.conversations import service as conversations
+from app.conversations.models import Status
 from app.conversations.reports import satisfaction
 from app.kb import insights
 from app.kb import service as kb
@@ -58,3 +61,48 @@ def test_did_not_help_marks_the_latest_answer_from_that_article_not_yet_settled(
     insights.note_handoff(session=session, conversation_id=conversation.id)
     insights.last_answer_did_not_help(session=session, conversation_id=conversation.id, slug="returns")
     assert other.helpful is None
+
+
+def resolved_conversation(session: Session) -> uuid.UUID:
+    conversation = factories.conversation(session)
+    agent, _ = factories.agent(session)
+    assert agent.id is not None
+    conversations.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "customer_request"})
+    conversations.assign(session=session, conversation_id=conversation.id, agent=agent)
+    conversations.resolve(session=session, conversation_id=conversation.id, agent_id=agent.id)
+    return conversation.id
+
+
+def test_answering_the_rating_question_leaves_the_case_resolved(session: Session) -> None:
+    conversation_id = resolved_conversation(session)
+    rating, _ = conversations.add_customer_message(
+        session=session, conversation_id=conversation_id, text="5", client_message_id="rating"
+    )
+    assert rating.id is not None
+
+    recorded = turns.record(
+        session=session,
+        conversation_id=conversation_id,
+        message_id=rating.id,
+        turn=turns.BotTurn(csat=5, replies=(turns.Reply(text="Thanks for rating us!"),)),
+    )
+
+    assert recorded.conversation.status == Status.resolved
+    assert recorded.conversation.csat_score == 5
+
+
+def test_anything_else_after_a_resolve_reopens_the_case(session: Session) -> None:
+    conversation_id = resolved_conversation(session)
+    question, _ = conversations.add_customer_message(
+        session=session, conversation_id=conversation_id, text="one more thing", client_message_id="later"
+    )
+    assert question.id is not None
+
+    recorded = turns.record(
+        session=session,
+        conversation_id=conversation_id,
+        message_id=question.id,
+        turn=turns.BotTurn(replies=(turns.Reply(text="Sure, what is it?"),)),
+    )
+
+    assert recorded.conversation.status == Status.open
