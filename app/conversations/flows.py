@@ -191,7 +191,7 @@ class ConversationFlows:
     ) -> Message:
         """Store and deliver an agent's reply (or private note); refused unless the agent owns the conversation."""
 
-        def store(session: Session) -> tuple[StoredMessage, bool]:
+        def store(session: Session) -> tuple[Message, StoredMessage | None]:
             message, created = conversations.add_agent_message(
                 session=session,
                 conversation_id=conversation_id,
@@ -200,15 +200,15 @@ class ConversationFlows:
                 client_message_id=client_message_id,
                 note=note,
             )
-            conversation = conversations.get(session=session, conversation_id=conversation_id)
             if not created:
-                return StoredMessage(conversation, message, message_event(message), []), False
-            return keep_message(session, conversation, message), True
+                return message, None
+            conversation = conversations.get(session=session, conversation_id=conversation_id)
+            return message, keep_message(session, conversation, message)
 
-        stored, created = await run_in_session(self._open_session, store)
-        if created:
+        message, stored = await run_in_session(self._open_session, store)
+        if stored is not None:
             self._publish(stored)
-        return stored.message
+        return message
 
     async def agent_resolve(self, agent_id: int, conversation_id: uuid.UUID) -> Message:
         """Close the case, tell both sides, and free the agent's slot for waiting work."""

@@ -145,11 +145,8 @@ def test_an_agent_cannot_speak_in_a_conversation_the_bot_owns(session: Session) 
 
 
 def test_resolve_returns_the_conversation_to_the_bot_and_a_new_message_reopens_it(session: Session) -> None:
-    conversation = factories.conversation(session)
-    agent, _ = factories.agent(session)
+    conversation, agent = factories.owned_conversation(session)
     assert agent.id is not None
-    conversations.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "customer_request"})
-    conversations.assign(session=session, conversation_id=conversation.id, agent=agent)
 
     conversations.resolve(session=session, conversation_id=conversation.id, agent_id=agent.id)
     resolved = conversations.get(session=session, conversation_id=conversation.id)
@@ -203,11 +200,8 @@ def test_concurrent_writers_never_share_a_sequence_number(database_url: str) -> 
 
 
 def test_requeue_and_transfer_return_an_agents_conversation_to_the_queue_with_a_note(session: Session) -> None:
-    conversation = factories.conversation(session)
-    agent, _ = factories.agent(session)
+    conversation, agent = factories.owned_conversation(session)
     assert agent.id is not None
-    conversations.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "customer_request"})
-    conversations.assign(session=session, conversation_id=conversation.id, agent=agent)
 
     moved = conversations.transfer(
         session=session, conversation_id=conversation.id, agent_id=agent.id, to="team billing", note="refund > 500"

@@ -64,11 +64,8 @@ def test_did_not_help_marks_the_latest_answer_from_that_article_not_yet_settled(
 
 
 def resolved_conversation(session: Session) -> uuid.UUID:
-    conversation = factories.conversation(session)
-    agent, _ = factories.agent(session)
+    conversation, agent = factories.owned_conversation(session)
     assert agent.id is not None
-    conversations.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "customer_request"})
-    conversations.assign(session=session, conversation_id=conversation.id, agent=agent)
     conversations.resolve(session=session, conversation_id=conversation.id, agent_id=agent.id)
     return conversation.id
 

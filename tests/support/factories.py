@@ -7,6 +7,7 @@ from sqlmodel import Session
 from app.agents import service as agents
 from app.agents.models import Agent, Role
 from app.channels.webchat import service as webchat
+from app.conversations import service as conversations
 from app.conversations.models import Conversation
 
 _numbers = itertools.count(1)
@@ -41,3 +42,13 @@ def agent(
     )
     session.commit()
     return created, token
+
+
+def owned_conversation(session: Session) -> tuple[Conversation, Agent]:
+    """A new conversation the bot handed off and a new agent was given."""
+    created = conversation(session)
+    owner, _ = agent(session)
+    assert owner.id is not None
+    conversations.hand_off(session=session, conversation_id=created.id, packet={"reason": "customer_request"})
+    conversations.assign(session=session, conversation_id=created.id, agent=owner)
+    return created, owner
