@@ -19,6 +19,8 @@ class AssistantHealth(BaseModel):
 class Health(BaseModel):
     status: str
     articles_indexed: int
+    # A hash of the embedding model's graph: differs from the stock one's after `carebridge kb tune`.
+    embedding_model: str
     assistant: AssistantHealth
 
 
@@ -31,6 +33,7 @@ def health(services: ServicesDep) -> Health:
     return Health(
         status="ok",
         articles_indexed=services.knowledge.size,
+        embedding_model=services.knowledge.model,
         assistant=AssistantHealth(
             circuit=breaker.state,
             failures_in_a_row=breaker.failures,

@@ -57,7 +57,7 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
     hub = Hub(open_session, bus, keep_for=timedelta(days=settings.agent_feed_days))
     http = httpx.AsyncClient()
     if embedder is None:
-        model = await asyncio.to_thread(onnx.prepared, settings.embedding_model_dir)
+        model = await asyncio.to_thread(onnx.for_knowledge, settings.embedding_model_dir)
         embedder = await asyncio.to_thread(OnnxEmbedder, model)
     knowledge = LiveIndex(embedder, settings.var_dir / "knowledge-index")
     await knowledge.start(open_session)

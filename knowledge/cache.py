@@ -65,18 +65,20 @@ class EmbeddingCache:
         with vectors_partial.open("wb") as handle:
             np.save(handle, vectors, allow_pickle=False)
         texts_partial = directory / f".{PHRASINGS}.partial"
-        texts_partial.write_text(json.dumps(texts))
+        texts_partial.write_text(json.dumps({"model": self._embedder.model, "phrasings": texts}))
         # A crash between these two leaves files that disagree in length, which `load` ignores.
         vectors_partial.replace(directory / VECTORS)
         texts_partial.replace(directory / PHRASINGS)
 
     def load(self, directory: Path) -> None:
-        """Take in what `save` wrote; a missing, partial or mismatched cache is ignored."""
+        """Take in what `save` wrote; a missing, partial or mismatched cache is ignored, and so is
+        one another model made (after `carebridge kb tune`, say)."""
         try:
-            texts = json.loads((directory / PHRASINGS).read_text())
+            kept = json.loads((directory / PHRASINGS).read_text())
             vectors = np.load(directory / VECTORS, allow_pickle=False)
-        except (OSError, ValueError):
+            model, texts = kept["model"], kept["phrasings"]
+        except (OSError, ValueError, KeyError, TypeError):
             return
-        if vectors.shape != (len(texts), self.dimension):
+        if model != self._embedder.model or vectors.shape != (len(texts), self.dimension):
             return
         self._vectors.update(zip(texts, vectors, strict=True))

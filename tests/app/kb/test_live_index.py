@@ -20,9 +20,11 @@ from knowledge import OnnxEmbedder, Vectors
 class CountingEmbedder:
     """The real model, counting how many texts it had to embed."""
 
-    def __init__(self, model: OnnxEmbedder) -> None:
+    def __init__(self, model: OnnxEmbedder, name: str | None = None) -> None:
         self._model = model
         self.dimension = model.dimension
+        # Another name stands for other weights (a tuned model) giving other vectors.
+        self.model = name or model.model
         self.embedded = 0
 
     def encode(self, texts: Sequence[str]) -> Vectors:
@@ -106,6 +108,21 @@ async def test_a_restart_embeds_only_what_changed_since_the_last_run(
     assert unchanged.embedded == 0
     assert changed.embedded == 1, "only the new phrasing"
     assert (await restarted.search("are you open on sundays", 1))[0].article.answer == "9 to 6."
+
+
+async def test_a_restart_with_another_model_embeds_everything_again(
+    open_session: SessionFactory, tmp_path: Path, embedder: OnnxEmbedder
+) -> None:
+    seed(open_session)
+    await LiveIndex(CountingEmbedder(embedder), tmp_path).start(open_session)
+
+    tuned = CountingEmbedder(embedder, name="tuned-weights")
+    await LiveIndex(tuned, tmp_path).start(open_session)
+    again = CountingEmbedder(embedder, name="tuned-weights")
+    await LiveIndex(again, tmp_path).start(open_session)
+
+    assert tuned.embedded == 4, "the stock model's vectors are not the tuned model's"
+    assert again.embedded == 0
 
 
 async def test_searches_during_edits_never_fail_nor_mix_two_versions(
