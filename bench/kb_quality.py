@@ -29,7 +29,7 @@ import numpy as np
 from app.settings import get_settings
 from bench.report import Measure, Report
 from knowledge import Article, KnowledgeIndex, Match, OnnxEmbedder, onnx, tuning
-from knowledge.evaluation import Outcome, at
+from knowledge.evaluation import Outcome, evaluate
 
 HELD_OUT = 0.2
 SIZES: tuple[int | None, ...] = (10, 30, None)
@@ -112,10 +112,6 @@ def outcomes_of(expected: list[str | None], found: list[list[Match]]) -> list[Ou
     return [Outcome(e, f[0].article.slug, f[0].confidence) for e, f in zip(expected, found, strict=True)]
 
 
-def top1(outcomes: list[Outcome]) -> float:
-    return float(np.mean([o.best == o.expected for o in outcomes if o.expected is not None]))
-
-
 def measure(dataset: Dataset, stock: OnnxEmbedder, threshold: float, report: Report) -> None:
     questions = [text for text, _ in dataset.in_scope] + dataset.out_of_scope
     expected = [slug_of(intent) for _, intent in dataset.in_scope] + [None] * len(dataset.out_of_scope)
@@ -135,28 +131,31 @@ def measure(dataset: Dataset, stock: OnnxEmbedder, threshold: float, report: Rep
         top1_plain = float(np.mean([p == e for p, e in zip(plain, expected, strict=True) if e is not None]))
         right_plain = np.array([p == e for p, e in zip(plain, expected, strict=True)])
         coverage_plain, oos_plain, _ = plain_coverage(plain_best, right_plain, in_scope)
-        chosen, stock_chosen = at(threshold, ours), at(threshold, untuned)
+        tuned_quality, stock_quality = evaluate(ours, threshold, sweep=()), evaluate(untuned, threshold, sweep=())
+        chosen, stock_chosen = tuned_quality.at_threshold, stock_quality.at_threshold
         # Tuning takes minutes per knowledge base; say how each went as it comes.
         print(
-            f"{label}: tuned in {tuning_seconds:.0f} s; top-1 {top1(ours):.1%}, answered {chosen.coverage:.1%} "
-            f"at {chosen.precision:.1%} precision, out-of-scope answered {chosen.out_of_scope_answered:.1%}",
+            f"{label}: tuned in {tuning_seconds:.0f} s; top-1 {tuned_quality.top1_accuracy:.1%}, "
+            f"answered {chosen.coverage:.1%} at {chosen.precision:.1%} precision, "
+            f"out-of-scope answered {chosen.out_of_scope_answered:.1%}",
             file=sys.stderr,
             flush=True,
         )
         report.measures += [
-            Measure(f"{label}: top-1 accuracy", "%", top1(ours) * 100, top1_plain * 100, "higher"),
+            Measure(f"{label}: top-1 accuracy", "%", tuned_quality.top1_accuracy * 100, top1_plain * 100, "higher"),
             Measure(f"{label}: answer precision", "%", chosen.precision * 100, TARGET_PRECISION * 100, "higher"),
             Measure(f"{label}: questions answered", "%", chosen.coverage * 100, coverage_plain * 100, "higher"),
             Measure(f"{label}: out-of-scope answered", "%", chosen.out_of_scope_answered * 100, oos_plain * 100),
             Measure(f"{label}: tuning time", "s", tuning_seconds, None),
         ]
         report.notes.append(
-            f"{label}, stock model (not tuned): top-1 {top1(untuned):.1%}, precision {stock_chosen.precision:.1%}, "
-            f"answered {stock_chosen.coverage:.1%}, out-of-scope answered {stock_chosen.out_of_scope_answered:.1%}"
+            f"{label}, stock model (not tuned): top-1 {stock_quality.top1_accuracy:.1%}, "
+            f"precision {stock_chosen.precision:.1%}, answered {stock_chosen.coverage:.1%}, "
+            f"out-of-scope answered {stock_chosen.out_of_scope_answered:.1%}"
         )
         if dataset.name == "BANKING77":
             verdicts = [
-                ("top-1", top1(ours) > TOP1_TARGETS[size]),
+                ("top-1", tuned_quality.top1_accuracy > TOP1_TARGETS[size]),
                 ("precision >= 95%", chosen.precision >= TARGET_PRECISION),
                 ("answered >= 80%", chosen.coverage >= 0.80),
                 ("out-of-scope <= 2%", chosen.out_of_scope_answered <= 0.02),
