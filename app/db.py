@@ -1,7 +1,10 @@
 """The database engine, sessions, and the migrations that shape the schema."""
 
+import logging
+import random
 import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,11 +17,14 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 # Every table registered before any session flushes: foreign keys are resolved by table name, so a
 # process that touches only some models (a worker, a CLI) still needs the others known.
 import app.tables  # noqa: F401
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -192,17 +198,52 @@ def unit_of_work(open_session: SessionFactory) -> Iterator[Session]:
             raise
 
 
-async def run_in_session(
-    open_session: SessionFactory, work: Callable[[Session], T], limiter: anyio.CapacityLimiter | None = None
-) -> T:
-    """Run blocking database work off the event loop, in one unit of work; `limiter` is the pool of
-    threads it may use (anyio's shared one by default)."""
+# PostgreSQL ends one of two transactions that wait for each other's locks (40P01, deadlock) and,
+# under serializable isolation, one of two that conflict (40001). Its manual's remedy is to run the
+# loser again; the winner has gone on by then. SQLite takes its write lock up front and never does this.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+ATTEMPTS = 4
 
-    def run() -> T:
+
+def retryable(error: BaseException) -> bool:
+    """Whether the database gave up on the transaction only because of another one, so that the
+    same work, run again, may well succeed."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def retrying(attempt: Callable[[], T], attempts: int = ATTEMPTS) -> T:
+    """Call `attempt`, which runs a whole transaction, again after a short random pause while the
+    database aborts it as a deadlock's loser. So an attempt must be safe to make twice: it changes
+    only the database, and returns what to do once it committed."""
+    tried = 1
+    while True:
+        try:
+            return attempt()
+        except DBAPIError as error:
+            if tried >= attempts or not retryable(error):
+                raise
+            log.warning("event=transaction_retried attempt=%s sqlstate=%s", tried, error.orig.sqlstate)  # type: ignore[union-attr]
+            # Apart in time, the two transactions that met usually do not meet again.
+            time.sleep(random.uniform(0.005, 0.05) * tried)
+            tried += 1
+
+
+def in_transaction(open_session: SessionFactory, work: Callable[[Session], T]) -> T:
+    """`work` in one unit of work, run again if the database aborted it as a deadlock's loser."""
+
+    def attempt() -> T:
         with unit_of_work(open_session) as session:
             return work(session)
 
-    return await anyio.to_thread.run_sync(run, limiter=limiter)
+    return retrying(attempt)
+
+
+async def run_in_session(
+    open_session: SessionFactory, work: Callable[[Session], T], limiter: anyio.CapacityLimiter | None = None
+) -> T:
+    """Run blocking database work off the event loop, in one unit of work (`in_transaction`);
+    `limiter` is the pool of threads it may use (anyio's shared one by default)."""
+    return await anyio.to_thread.run_sync(in_transaction, open_session, work, limiter=limiter)
 
 
 def alembic_config(url: str) -> Config:

@@ -8,6 +8,7 @@ accepts costs one commit; a refused change is undone alone, the others still com
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -15,7 +16,7 @@ import anyio.to_thread
 from sqlmodel import Session
 
 from app.assignment.store import lock_routing, read_offers
-from app.db import SessionFactory, unit_of_work
+from app.db import SessionFactory, retryable, retrying, unit_of_work
 
 T = TypeVar("T")
 MAX_BATCH = 256
@@ -60,7 +61,8 @@ class BatchWriter:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                outcomes = await anyio.to_thread.run_sync(self._commit, [change for change, _ in batch])
+                changes = [change for change, _ in batch]
+                outcomes = await anyio.to_thread.run_sync(retrying, functools.partial(self._commit, changes))
             except Exception as exc:  # the commit itself failed: nothing in the batch happened
                 outcomes = [_Failed(exc)] * len(batch)
             for (_, future), outcome in zip(batch, outcomes, strict=True):
@@ -73,7 +75,8 @@ class BatchWriter:
 
     def _commit(self, changes: list[Change]) -> list[Any]:
         """All changes in one transaction. Most succeed, so they first run without savepoints; if one
-        fails, the whole transaction is rolled back and run again with a savepoint around each."""
+        fails, the whole transaction is rolled back and run again with a savepoint around each. A
+        deadlock is no change's fault: it ends the transaction, for `retrying` to run it all again."""
         if len(changes) > 1:
             try:
                 with unit_of_work(self._open_session) as session:
@@ -89,6 +92,8 @@ class BatchWriter:
                     with session.begin_nested():
                         outcomes.append(change(session))
                 except Exception as exc:  # rolled back to the savepoint: only this change is undone
+                    if retryable(exc):
+                        raise
                     outcomes.append(_Failed(exc))
         return outcomes
 
