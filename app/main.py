@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from anyio import CapacityLimiter
@@ -48,6 +49,7 @@ from knowledge import Embedder, OnnxEmbedder, onnx
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_SECONDS = 1.0
+MODEL_CHECK_SECONDS = 2.0
 
 
 async def start_services(settings: Settings, embedder: Embedder | None) -> Services:
@@ -139,6 +141,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         asyncio.create_task(services.conversations.bot.probe_forever(settings.rasa_probe_seconds)),
         asyncio.create_task(services.intake.run_forever()),
     ]
+    if app.state.embedder is None:  # the service chose its model itself, so it follows the choice
+        background.append(asyncio.create_task(_follow_model_forever(services)))
     sending = asyncio.create_task(services.sender.run_forever())
     try:
         yield
@@ -166,6 +170,29 @@ async def _checkpoint_forever(services: Services) -> None:
             await asyncio.to_thread(checkpoint, services.engine)
         except Exception:
             log.exception("event=checkpoint_failed")
+
+
+async def _follow_model_forever(services: Services) -> None:
+    """A model `carebridge kb tune` wrote (or `--reset` removed) answers customers within seconds,
+    with no restart; the model file is looked at, and loaded only when it changed."""
+    models_dir = services.settings.embedding_model_dir
+    seen = await asyncio.to_thread(_model_file, models_dir)
+    while True:
+        await asyncio.sleep(MODEL_CHECK_SECONDS)
+        try:
+            current = await asyncio.to_thread(_model_file, models_dir)
+            if current != seen:
+                embedder = await asyncio.to_thread(OnnxEmbedder, current[0])
+                await services.knowledge.use_model(embedder)
+                seen = current
+        except Exception:
+            log.exception("event=knowledge_model_change_failed")
+
+
+def _model_file(models_dir: Path) -> tuple[Path, int, int]:
+    path = onnx.for_knowledge(models_dir)
+    stat = path.stat()
+    return path, stat.st_mtime_ns, stat.st_size
 
 
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:

@@ -2,6 +2,7 @@
 and the embedding model fine-tuned on it."""
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -36,11 +37,20 @@ def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     check.add_argument("--threshold", type=float, help="default: the service's CAREBRIDGE_KB_ANSWER_THRESHOLD")
     check.add_argument("--json", action="store_true", help="print the result as JSON")
     check.add_argument("--tune", action="store_true", help="fine-tune the model on these articles first")
+    check.add_argument("--steps", type=steps, help="with --tune: training steps (default: from the phrasings)")
     tune = actions.add_parser(
-        "tune", help="fine-tune the embedding model on the published phrasings (restart the service to use it)"
+        "tune", help="fine-tune the embedding model on the published phrasings (a running service takes it up)"
     )
     tune.add_argument("--passes", type=float, default=tuning.PASSES, help="times each phrasing is seen, on average")
+    tune.add_argument("--steps", type=steps, help="training steps, whatever the passes: a quicker, rougher run")
     tune.add_argument("--reset", action="store_true", help="remove the tuned model: answer with the stock one")
+
+
+def steps(text: str) -> int:
+    """A count of training steps, refused by argparse with a reason unless it is a whole number from 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of steps from 1")
+    return int(text)
 
 
 class ProgressBar:
@@ -139,7 +149,7 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.tune:
         with tempfile.TemporaryDirectory(prefix="carebridge-eval-") as folder:
-            model = tuned_model(loaded, Path(folder) / onnx.TUNED, tuning.PASSES)
+            model = tuned_model(loaded, Path(folder) / onnx.TUNED, tuning.PASSES, args.steps)
             if model is None:
                 return 2
             embedder = OnnxEmbedder(model)
@@ -157,22 +167,25 @@ def tune(args: argparse.Namespace, open_session: SessionFactory, settings: Setti
         published = articles.published_articles(session=session)
     target = onnx.tuned(settings.embedding_model_dir)
     started = time.monotonic()
-    if tuned_model(published, target, args.passes) is None:
+    if tuned_model(published, target, args.passes, args.steps) is None:
         return 2
     print(
         f"tuned on {len(published)} published articles in {time.monotonic() - started:.0f} s; "
-        f"written to {target}. Restart the service to answer with it; `carebridge kb tune --reset` undoes it."
+        f"written to {target}. A running service answers with it within seconds (it embeds every phrasing "
+        "again first); `carebridge kb tune --reset` undoes it."
     )
     return 0
 
 
-def tuned_model(published: list[Article], target: Path, passes: float) -> Path | None:
+def tuned_model(published: list[Article], target: Path, passes: float, steps: int | None = None) -> Path | None:
     """Fine-tune on `published` into `target`, with a progress bar; None (and why) if it cannot."""
     groups = tuning.trainable(published)
     if len(groups) < 2:
         print("tuning needs at least two published articles with two or more phrasings each", file=sys.stderr)
         return None
     plan = tuning.Plan.for_articles(groups, passes=passes)
+    if steps is not None:
+        plan = dataclasses.replace(plan, steps=steps)
     print(f"fine-tuning on {len(groups)} articles: {plan.steps} steps", file=sys.stderr)
     bar = ProgressBar(plan.steps)
     return tuning.tune_to_onnx(published, target, plan, progress=lambda done, _total: bar(done))
@@ -184,5 +197,5 @@ def reset(settings: Settings) -> int:
         print("no tuned model: the knowledge base already uses the stock one")
         return 0
     target.unlink()
-    print(f"removed {target}. Restart the service to answer with the stock model.")
+    print(f"removed {target}. A running service goes back to the stock model within seconds.")
     return 0

@@ -5,6 +5,9 @@ compares it with the number its index was built from: after its own changes at o
 second for changes made by other instances. A rebuild happens off the event loop and replaces the
 index whole, so a search sees the old index or the new one, never a mix, and never fails meanwhile.
 Embeddings and the number they belong to are kept on disk, so a restart re-embeds only what changed.
+
+The embedding model can change under a running service too (`carebridge kb tune`): every phrasing is
+embedded with the new one off to the side, then the model, its vectors and the index change together.
 """
 
 import asyncio
@@ -125,17 +128,35 @@ class LiveIndex:
             if self._index.layered > self._compact_after and self._compacting is None:
                 self._compacting = asyncio.create_task(self._compact())
 
+    async def use_model(self, embedder: Embedder) -> None:
+        """Answer with `embedder` from now on. Searches meanwhile keep the old model and its index: a
+        question is only ever compared with phrasings embedded by the same model."""
+        async with self._rebuilding:
+            if embedder.model == self._embedder.model:
+                return
+            cache, articles = EmbeddingCache(embedder), self._index.articles
+            log.info("event=knowledge_model_changing from=%s to=%s", self._embedder.model, embedder.model)
+
+            def build() -> KnowledgeIndex:
+                vectors = cache.encode(phrasings_of(articles), progress=_log_progress)
+                return KnowledgeIndex(embedder, articles, vectors, self._exact_up_to)
+
+            index = await anyio.to_thread.run_sync(build)
+            self._embedder, self._cache, self._index = embedder, cache, index
+            await anyio.to_thread.run_sync(self._persist)
+            log.info("event=knowledge_model_changed model=%s articles=%d", embedder.model, len(articles))
+
     async def _compact(self) -> None:
         """Rebuild the graph with everything in it, off to the side, then swap it in: a large index
         takes its changes in layers at once and folds them in here, out of the customers' way."""
         try:
-            articles, version = self._index.articles, self.version
+            articles, version, embedder, cache = self._index.articles, self.version, self._embedder, self._cache
             full = await anyio.to_thread.run_sync(
-                lambda: KnowledgeIndex(
-                    self._embedder, articles, self._cache.encode(phrasings_of(articles)), self._exact_up_to
-                )
+                lambda: KnowledgeIndex(embedder, articles, cache.encode(phrasings_of(articles)), self._exact_up_to)
             )
             async with self._rebuilding:
+                if embedder is not self._embedder:
+                    return  # built with a model no longer in use
                 if self.version != version:
                     latest = self._index.articles
                     full = await anyio.to_thread.run_sync(lambda: full.updated(latest, self._cache.encode))
@@ -146,11 +167,7 @@ class LiveIndex:
 
     def _build(self, snapshot: Snapshot) -> KnowledgeIndex:
         phrasings = phrasings_of(snapshot.articles)
-
-        def progress(done: int, total: int) -> None:
-            log.info("event=knowledge_index_embedding done=%d of=%d", done, total)
-
-        self._cache.encode(phrasings, progress=progress)
+        self._cache.encode(phrasings, progress=_log_progress)
         index = self._index.updated(snapshot.articles, self._cache.encode)
         self._cache.keep_only(phrasings)
         return index
@@ -175,16 +192,23 @@ class LiveIndex:
         index = self._index
         return await anyio.to_thread.run_sync(index.search_many, list(queries), limit)
 
-    async def embed(self, texts: Sequence[str]) -> Vectors:
-        return await anyio.to_thread.run_sync(self._embedder.encode, list(texts))
+    async def embed(self, texts: Sequence[str]) -> tuple[str, Vectors]:
+        """`texts` embedded, with the name of the model that did it: vectors kept elsewhere must say
+        which model made them, since the model can change."""
+        embedder = self._embedder
+        return embedder.model, await anyio.to_thread.run_sync(embedder.encode, list(texts))
 
     async def preview(self, draft: Article, questions: Sequence[str]) -> list[list[Match]]:
         """How `questions` would be answered if `draft` replaced the article's live version."""
-        live = self._index
+        live, embedder, cache = self._index, self._embedder, self._cache
 
         def search_with_draft() -> list[list[Match]]:
             articles = [a for a in live.articles if a.slug != draft.slug] + [draft]
-            index = KnowledgeIndex(self._embedder, articles, self._cache.encode(phrasings_of(articles)))
+            index = KnowledgeIndex(embedder, articles, cache.encode(phrasings_of(articles)))
             return index.search_many(list(questions), limit=2)
 
         return await anyio.to_thread.run_sync(search_with_draft)
+
+
+def _log_progress(done: int, total: int) -> None:
+    log.info("event=knowledge_index_embedding done=%d of=%d", done, total)

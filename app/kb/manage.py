@@ -235,26 +235,35 @@ async def preview(slug: str, body: ArticleEdit, services: ServicesDep, _: Curren
     return Preview(slug=slug, threshold=threshold, matches=sorted(matches, key=lambda m: -m.score))
 
 
+async def embedded(services: Services, questions: list[UnansweredQuestion]) -> np.ndarray:
+    """The questions' vectors, all by the model the knowledge base uses now: those kept from another
+    model, or none, are embedded (and kept) again."""
+    model = services.knowledge.model
+    stale = [q for q in questions if q.embedding is None or q.embedding_model != model]
+    while stale:
+        model, fresh = await services.knowledge.embed([q.text for q in stale])
+        kept = {q.id: vector.tobytes() for q, vector in zip(stale, fresh, strict=True)}
+
+        def keep(session: Session, kept: dict[int | None, bytes] = kept, model: str = model) -> None:
+            for question in session.exec(select(UnansweredQuestion).where(col(UnansweredQuestion.id).in_(kept))):
+                question.embedding, question.embedding_model = kept[question.id], model
+                session.add(question)
+
+        await run_in_session(services.open_session, keep)
+        for question in stale:
+            question.embedding, question.embedding_model = kept[question.id], model
+        # The model may have changed while these were embedded: then the others are stale too.
+        stale = [q for q in questions if q.embedding_model != model]
+    return np.stack([np.frombuffer(q.embedding or b"", dtype=np.float32) for q in questions])
+
+
 @router.get("/unanswered")
 async def unanswered_groups(services: ServicesDep, _: CurrentKnowledgeManager) -> list[ClusterOut]:
     """Questions the bot could not answer, grouped by meaning, the biggest group first."""
     open_questions = await run_in_session(services.open_session, lambda s: insights.open_unanswered(session=s))
     if not open_questions:
         return []
-    to_embed = [q for q in open_questions if q.embedding is None]
-    if to_embed:
-        fresh = await services.knowledge.embed([q.text for q in to_embed])
-        ids = {q.id: vector.tobytes() for q, vector in zip(to_embed, fresh, strict=True)}
-
-        def keep(session: Session) -> None:
-            for question in session.exec(select(UnansweredQuestion).where(col(UnansweredQuestion.id).in_(ids))):
-                question.embedding = ids[question.id]
-                session.add(question)
-
-        await run_in_session(services.open_session, keep)
-        for question in to_embed:
-            question.embedding = ids[question.id]
-    vectors = np.stack([np.frombuffer(q.embedding or b"", dtype=np.float32) for q in open_questions])
+    vectors = await embedded(services, open_questions)
     groups = clusters.group(open_questions, vectors)
     nearest = await services.knowledge.search_many([open_questions[g[0]].text for g in groups], 1)
     described = [

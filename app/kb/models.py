@@ -95,8 +95,10 @@ class UnansweredQuestion(SQLModel, table=True):
     reason: str = Field(max_length=32)
     best_slug: str | None = Field(default=None, max_length=120)
     best_score: float | None = None
-    # The question's embedding (float32), so grouping by meaning does not encode it again.
+    # The question's embedding (float32), so grouping by meaning does not encode it again, and the
+    # model that made it: after a change of model it is embedded again.
     embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    embedding_model: str | None = Field(default=None, max_length=80)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     # Set once a knowledge manager turned it into an article or added it to one.
     resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

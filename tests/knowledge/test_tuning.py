@@ -95,10 +95,12 @@ def test_the_tune_command_writes_the_model_the_knowledge_base_then_uses(tmp_path
         return subprocess.run([str(CAREBRIDGE), *args], env=env, capture_output=True, text=True, timeout=600)
 
     assert carebridge("kb", "import", str(demo), "--publish").returncode == 0
-    tuned = carebridge("kb", "tune", "--passes", "1")
+    refused = carebridge("kb", "tune", "--steps", "0")
+    tuned = carebridge("kb", "tune", "--steps", "5")
+    assert refused.returncode == 2 and "'0' is not a whole number of steps from 1" in refused.stderr
     assert tuned.returncode == 0, tuned.stderr
     assert f"tuned on {len(ARTICLES)} published articles" in tuned.stdout
-    assert "50/50 (100%)" in tuned.stderr
+    assert "5/5 (100%)" in tuned.stderr
     assert onnx.for_knowledge(tmp_path / "models") == tmp_path / "models" / onnx.TUNED
 
     reset = carebridge("kb", "tune", "--reset")
@@ -113,8 +115,9 @@ def test_eval_can_tune_on_the_articles_it_is_given_first(tmp_path: Path) -> None
     queries = tmp_path / "queries.csv"
     queries.write_text("text,article_id\nmy card still has not turned up,card-arrival\nwhat is the time in Lima,\n")
 
+    command = ["kb", "eval", "--articles", str(articles), "--queries", str(queries), "--json", "--tune", "--steps", "5"]
     done = subprocess.run(
-        [str(CAREBRIDGE), "kb", "eval", "--articles", str(articles), "--queries", str(queries), "--json", "--tune"],
+        [str(CAREBRIDGE), *command],
         capture_output=True,
         text=True,
         timeout=600,
@@ -122,7 +125,7 @@ def test_eval_can_tune_on_the_articles_it_is_given_first(tmp_path: Path) -> None
     )
 
     assert done.returncode == 0, done.stderr
-    assert "fine-tuning on 4 articles: 50 steps" in done.stderr
+    assert "fine-tuning on 4 articles: 5 steps" in done.stderr
     result = json.loads(done.stdout)
     assert (result["in_scope"], result["out_of_scope"], result["top1_accuracy"]) == (1, 1, 1.0)
     assert not (tmp_path / "m" / onnx.TUNED).exists(), "a trial tuning leaves the service's model alone"

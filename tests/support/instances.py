@@ -23,7 +23,9 @@ def seed(database_url: str) -> None:
 
 
 @contextmanager
-def instance(database_url: str, var_dir: Path, embedder: OnnxEmbedder, **overrides: Any) -> Iterator[LiveServer]:
+def instance(database_url: str, var_dir: Path, embedder: OnnxEmbedder | None, **overrides: Any) -> Iterator[LiveServer]:
+    """The service with `embedder` (shared with other instances in the process); with None, it loads
+    the model its settings choose, and follows a change of it, as a deployed service does."""
     settings = Settings(
         environment="test",
         database_url=database_url,

@@ -125,6 +125,33 @@ async def test_a_restart_with_another_model_embeds_everything_again(
     assert again.embedded == 0
 
 
+async def test_another_model_takes_over_while_searches_go_on(
+    open_session: SessionFactory, tmp_path: Path, embedder: OnnxEmbedder
+) -> None:
+    seed(open_session)
+    stock, tuned = CountingEmbedder(embedder), CountingEmbedder(embedder, name="tuned-weights")
+    live = LiveIndex(stock, tmp_path)
+    await live.start(open_session)
+    answers: list[str] = []
+
+    async def searching() -> None:
+        for _ in range(40):
+            answers.extend(m.article.slug for m in await live.search("where is my money back", 1))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(searching(), live.use_model(tuned))
+    after_the_change = tuned.embedded
+    await live.use_model(tuned)
+    again = CountingEmbedder(embedder, name="tuned-weights")
+    await LiveIndex(again, tmp_path).start(open_session)
+
+    assert answers == ["refunds"] * 40, "every search answered, before, during and after the change"
+    assert live.model == "tuned-weights"
+    assert (stock.embedded - 4) + (tuned.embedded - 4) == 40, "each question embedded once, by one model"
+    assert tuned.embedded == after_the_change, "the same model again is no change"
+    assert again.embedded == 0, "a restart finds the new model's vectors kept"
+
+
 async def test_searches_during_edits_never_fail_nor_mix_two_versions(
     open_session: SessionFactory, tmp_path: Path, embedder: OnnxEmbedder
 ) -> None:
