@@ -50,6 +50,9 @@ class FakePlatforms:
         self._ids = itertools.count(1)
         # Instagram comments the Graph API can describe, by id (for mentions).
         self.comments: dict[str, dict[str, Any]] = {}
+        # Who wrote a Facebook comment, as their Messenger id (PSID): what the Send API answers to a
+        # private reply. Unknown comments get a made-up one.
+        self.commenters: dict[str, str] = {}
         self.app = self._build()
 
     def then(self, *planned: Planned) -> None:
@@ -74,18 +77,21 @@ class FakePlatforms:
                 self.calls.append(Call(request.method, "/" + path, body, headers))
                 return JSONResponse(planned.body, status_code=planned.status, headers=planned.headers)
             self.calls.append(Call(request.method, "/" + path, body, {**headers, "ok": "1"}))
-            return JSONResponse(self._answer(request.method, "/" + path))
+            return JSONResponse(self._answer(request.method, "/" + path, body))
 
         return app
 
-    def _answer(self, method: str, path: str) -> dict[str, Any]:
+    def _answer(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         n = next(self._ids)
         if path.startswith(GRAPH_PREFIX):
             rest = path[len(GRAPH_PREFIX) :]
             if method == "GET":
                 return self.comments.get(rest.strip("/"), {"error": {"message": "no such comment"}})
             if rest == "/me/messages":
-                return {"recipient_id": "psid", "message_id": f"m_{n}"}
+                recipient = body.get("recipient") or {}
+                comment = recipient.get("comment_id")
+                psid = self.commenters.get(comment, f"psid-of-{comment}") if comment else recipient.get("id")
+                return {"recipient_id": psid, "message_id": f"m_{n}"}
             return {"id": f"comment_{n}"}
         if path.endswith("/messages"):
             return {"data": {"dm_conversation_id": f"conv-{n}", "dm_event_id": f"dm-{n}"}}

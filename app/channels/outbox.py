@@ -45,6 +45,15 @@ class SendFailed(Exception):
 
 
 @dataclass(frozen=True)
+class Delivered:
+    """What a platform answered for an item it took: its id for what it posted and, for a private
+    reply to a comment, the commenter's id in Messenger, which only this answer tells."""
+
+    external_id: str
+    recipient_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Route:
     platform: str
     kind: str

@@ -14,8 +14,9 @@ from anyio import CapacityLimiter
 from sqlmodel import Session, col, select
 
 from app.channels.models import OutboxItem, OutboxStatus
-from app.channels.outbox import SendFailed
+from app.channels.outbox import Delivered, SendFailed
 from app.conversations import service as conversations
+from app.customers import service as customers
 from app.db import SessionFactory, run_in_session
 from app.realtime.events import StoredMessage, keep_message
 from app.timestamps import utcnow
@@ -28,7 +29,7 @@ LEASE = timedelta(seconds=60)
 
 
 class PlatformClient(Protocol):
-    async def send(self, item: OutboxItem) -> str: ...
+    async def send(self, item: OutboxItem) -> Delivered: ...
 
 
 class RetryPolicy:
@@ -104,12 +105,12 @@ class Sender:
             try:
                 if client is None:
                     raise SendFailed(f"no client for {item.platform}", retry=False)
-                external_id = await client.send(item)
+                delivered = await client.send(item)
             except SendFailed as failure:
                 held.add(item.conversation_id)
                 await self._failed(item, failure)
                 continue
-            await run_in_session(self._open_session, partial(_sent, item=item, external_id=external_id), self._limiter)
+            await run_in_session(self._open_session, partial(_sent, item=item, delivered=delivered), self._limiter)
             sent += 1
         return sent
 
@@ -179,15 +180,29 @@ def _release(session: Session, *, item_id: int | None) -> None:
         session.add(item)
 
 
-def _sent(session: Session, *, item: OutboxItem, external_id: str) -> None:
+def _sent(session: Session, *, item: OutboxItem, delivered: Delivered) -> None:
     stored = session.get(OutboxItem, item.id)
     if stored is None:
         return
     stored.status = OutboxStatus.sent
-    stored.external_id = external_id[:200]
+    stored.external_id = delivered.external_id[:200]
     stored.attempts = item.attempts + 1
     stored.sent_at = utcnow()
     session.add(stored)
+    if item.kind == "private_reply" and delivered.recipient_id:
+        _meet_in_messenger(session, stored, delivered.recipient_id)
+
+
+def _meet_in_messenger(session: Session, item: OutboxItem, recipient_id: str) -> None:
+    """A commenter's Messenger id, as Meta answered the private reply, joins their customer: when
+    they answer in Messenger, they are in the conversation that already holds their case. An id
+    that already belongs to another customer stays theirs; an agent can link the two."""
+    conversation = conversations.get(session=session, conversation_id=item.conversation_id)
+    joined = customers.add_identity(
+        session=session, customer_id=conversation.customer_id, channel=conversation.channel, external_id=recipient_id
+    )
+    if not joined:
+        log.info("event=private_reply_recipient_known conversation=%s", conversation.id)
 
 
 def listed(*, session: Session, status: OutboxStatus, limit: int = 100) -> list[OutboxItem]:

@@ -3,6 +3,7 @@
 import re
 import uuid
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.conversations.models import Conversation
@@ -60,6 +61,23 @@ def identify(*, session: Session, channel: str, external_id: str, display_name: 
     session.add(identity)
     session.flush()
     return identity
+
+
+def add_identity(*, session: Session, customer_id: uuid.UUID, channel: str, external_id: str) -> bool:
+    """Give the customer one more platform identity; False if that identity is someone's already."""
+    statement = select(ChannelIdentity).where(
+        ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
+    )
+    if session.exec(statement).first() is not None:
+        return False
+    try:
+        # In a savepoint: the same identity made meanwhile by a message from it must not undo the
+        # caller's work (the outbox recording a reply as sent).
+        with session.begin_nested():
+            session.add(ChannelIdentity(customer_id=customer_id, channel=channel, external_id=external_id))
+    except IntegrityError:
+        return False
+    return True
 
 
 def current(*, session: Session, customer_id: uuid.UUID) -> Customer:

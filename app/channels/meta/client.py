@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from app.channels.models import OutboxItem
-from app.channels.outbox import SendFailed
+from app.channels.outbox import Delivered, SendFailed
 from app.channels.platform_http import call
 
 
@@ -25,7 +25,7 @@ class MetaClient:
             headers["Idempotency-Key"] = key
         return headers
 
-    async def send(self, item: OutboxItem) -> str:
+    async def send(self, item: OutboxItem) -> Delivered:
         """Deliver one outbox item; returns Meta's id for what it posted."""
         target = item.target
         if item.kind == "dm":
@@ -36,19 +36,19 @@ class MetaClient:
             }
             if target.get("tag"):
                 body["tag"] = target["tag"]
-            return _id(await self._post("/me/messages", body, item.idempotency_key), "message_id")
+            return Delivered(_id(await self._post("/me/messages", body, item.idempotency_key), "message_id"))
         if item.kind == "private_reply":
             body = {"recipient": {"comment_id": target["comment_id"]}, "message": {"text": item.text}}
-            return _id(await self._post("/me/messages", body, item.idempotency_key), "message_id")
+            answer = await self._post("/me/messages", body, item.idempotency_key)
+            # The Send API names the recipient: the commenter's page-scoped id (PSID) in Messenger.
+            recipient = answer.get("recipient_id")
+            return Delivered(_id(answer, "message_id"), str(recipient) if recipient else None)
         if item.kind == "comment_reply":
-            return _id(
-                await self._post(f"/{target['comment_id']}/comments", {"message": item.text}, item.idempotency_key),
-                "id",
-            )
+            path = f"/{target['comment_id']}/comments"
+            return Delivered(_id(await self._post(path, {"message": item.text}, item.idempotency_key), "id"))
         if item.kind == "instagram_comment_reply":
-            return _id(
-                await self._post(f"/{target['comment_id']}/replies", {"message": item.text}, item.idempotency_key), "id"
-            )
+            path = f"/{target['comment_id']}/replies"
+            return Delivered(_id(await self._post(path, {"message": item.text}, item.idempotency_key), "id"))
         raise SendFailed(f"Meta has no way to send a {item.kind!r}", retry=False)
 
     async def comment(self, comment_id: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from app.channels.models import OutboxItem
-from app.channels.outbox import SendFailed
+from app.channels.outbox import Delivered, SendFailed
 from app.channels.platform_http import call
 
 
@@ -16,7 +16,7 @@ class XClient:
         self._token = bearer_token
         self._timeout = timeout
 
-    async def send(self, item: OutboxItem) -> str:
+    async def send(self, item: OutboxItem) -> Delivered:
         """Deliver one outbox item; returns X's id for the DM event or tweet."""
         if not self._token:
             raise SendFailed("CAREBRIDGE_X_BEARER_TOKEN is not set", retry=False)
@@ -24,10 +24,10 @@ class XClient:
         if item.kind == "dm":
             path = f"/2/dm_conversations/with/{item.target['recipient_id']}/messages"
             answer = await self._post(path, {"text": item.text}, headers)
-            return _id(answer, "dm_event_id")
+            return Delivered(_id(answer, "dm_event_id"))
         if item.kind == "tweet_reply":
             body = {"text": item.text, "reply": {"in_reply_to_tweet_id": item.target["tweet_id"]}}
-            return _id(await self._post("/2/tweets", body, headers), "id")
+            return Delivered(_id(await self._post("/2/tweets", body, headers), "id"))
         raise SendFailed(f"X has no way to send a {item.kind!r}", retry=False)
 
     async def _post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import uuid
 from sqlmodel import Session, col, select
 
 from app.channels.models import OutboxItem, OutboxStatus
-from app.channels.outbox import SendFailed
+from app.channels.outbox import Delivered, SendFailed
 from app.channels.sender import RetryPolicy, Sender
 from app.db import make_engine, session_factory, unit_of_work
 from app.realtime.events import StoredMessage
@@ -20,13 +20,13 @@ class Platform:
         self.taken: list[str] = []
         self._failing_once = failing_once or set()
 
-    async def send(self, item: OutboxItem) -> str:
+    async def send(self, item: OutboxItem) -> Delivered:
         await asyncio.sleep(0.005)
         if item.idempotency_key in self._failing_once:
             self._failing_once.discard(item.idempotency_key)
             raise SendFailed("platform error 503", retry=True, after_seconds=0.2)
         self.taken.append(item.idempotency_key)
-        return f"sent-{len(self.taken)}"
+        return Delivered(f"sent-{len(self.taken)}")
 
 
 def queue(database_url: str, conversations: int, per_conversation: int) -> list[uuid.UUID]:

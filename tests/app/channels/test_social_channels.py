@@ -20,6 +20,7 @@ from app.channels.signatures import meta_signature
 from app.cli.background import LiveServer, serve
 from app.conversations import service as conversations
 from app.conversations.models import Author, Conversation, Message
+from app.customers import service as customers
 from app.db import make_engine, session_factory, unit_of_work
 from bench import platform_payloads as p
 from bench.platform_standin import GRAPH_PREFIX, X_PREFIX, FakePlatforms, Planned
@@ -315,6 +316,33 @@ async def test_a_facebook_comment_with_an_email_gets_a_private_reply(
     assert len(public) == 1 and "@" not in public[0].text
     private = fake.posts("/me/messages")[0]
     assert private.body["recipient"] == {"comment_id": "555_901"}
+
+
+async def test_a_commenter_who_answers_the_private_reply_in_messenger_continues_the_same_case(
+    live: LiveServer, http: httpx.AsyncClient, fake: FakePlatforms
+) -> None:
+    fake.commenters["555_902"] = "psid-ada"
+    comment = p.feed_comment("555_902", "fb-user-2", "Ada", "My refund never came, I'm ada@example.com", NOW_MS // 1000)
+    await post_meta(http, p.page(changes=[comment]))
+    await eventually(lambda: len(fake.posts("/me/messages")) >= 1, "the private reply to the comment")
+    await eventually(lambda: all(i.status == OutboxStatus.sent for i in outbox_items(live)), "every reply recorded")
+
+    await post_meta(http, p.page(p.dm("m_answer", "psid-ada", "Order 48213, thanks", NOW_MS + 60_000)))
+    await eventually(lambda: len(fake.posts("/me/messages")) >= 2, "the answer in Messenger")
+
+    customer_messages = [m for m in messages_of(live, "messenger") if m.author == Author.customer]
+    assert len({m.conversation_id for m in customer_messages}) == 1, "one private conversation, not two"
+    assert [m.text for m in customer_messages] == ["My refund never came, I'm [email]", "Order 48213, thanks"]
+    with database(live) as session:
+        conversation = session.get(Conversation, customer_messages[0].conversation_id)
+        assert conversation is not None
+        identities = {
+            (i.channel, i.external_id)
+            for i in customers.identities_of(session=session, customer_id=conversation.customer_id)
+        }
+    assert identities == {("facebook", "fb-user-2"), ("messenger", "psid-ada")}
+    answer = fake.posts("/me/messages")[-1]
+    assert answer.body["recipient"] == {"id": "psid-ada"}, "the case goes on as an ordinary Messenger chat"
 
 
 async def test_the_pages_own_comment_is_ignored_and_an_instagram_comment_is_answered_below_it(
