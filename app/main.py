@@ -68,6 +68,7 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
         hub=hub,
         policy=settings.routing_policy,
         sla=timedelta(seconds=settings.sla_seconds),
+        default_language=settings.default_language,
     )
     conversation_flows = ConversationFlows(
         open_session=open_session,

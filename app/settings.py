@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     heartbeat_timeout_seconds: float = 45.0
     grace_seconds: float = 60.0
     sla_seconds: float = 300.0
+    # The language a case is routed in when the customer's words do not tell (app/conversations/language.py).
+    default_language: str = Field(default="en", min_length=2, max_length=16)
 
     # Social channels (docs/channels.md). The API hosts are the platforms' own unless pointed elsewhere.
     meta_app_secret: str = ""

@@ -2,7 +2,10 @@
 
 Stage 0 asks for the required and the optional skills; stage 1 drops the optional ones; stage 2
 lowers every minimum level by `Policy.level_drop`; stage 3 also lets the fallback team take it,
-whatever their skills (bullseye routing: each ring reaches further out).
+whatever their skills (bullseye routing: each ring reaches further out). Until stage 3 only agents
+who speak the customer's language may take the work; at stage 3 a fallback agent who does not may
+too, when no one who does is free: an answer in another language beats none (`AgentPool`
+prefers the speakers).
 """
 
 from collections.abc import Mapping
@@ -34,12 +37,14 @@ def available(agent: AgentState, channel: str, load: int) -> bool:
 
 def is_eligible(agent: AgentState, work: Work, load: int, policy: Policy) -> bool:
     """Whether the agent may be offered this work now, at the work's current stage."""
-    if not available(agent, work.channel, load) or work.language not in agent.languages:
+    if not available(agent, work.channel, load):
         return False
     if work.target_agent is not None:
-        return agent.agent_id == work.target_agent
+        return agent.agent_id == work.target_agent and work.language in agent.languages
     if work.stage >= LAST_STAGE and policy.fallback_team in agent.teams:
         return True
+    if work.language not in agent.languages:
+        return False
     if work.team is not None:
         return work.team in agent.teams
     return has_skills(agent, skill_requirements(work, work.stage, policy))

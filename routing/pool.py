@@ -106,7 +106,8 @@ class AgentPool:
 
     def eligible_ids(self, work: Work, policy: Policy) -> set[int]:
         """Every agent eligible for the work at its current stage (see `routing.eligibility`)."""
-        reachable = self._free.get(work.channel, set()) & self._speaks.get(work.language, set())
+        free = self._free.get(work.channel, set())
+        reachable = free & self._speaks.get(work.language, set())
         if work.target_agent is not None:
             return reachable & {work.target_agent}
         if work.team is not None:
@@ -117,7 +118,9 @@ class AgentPool:
                 levels = self._at_least.get(skill)
                 ids = ids & levels[max(level, 1)] if levels is not None and level <= MAX_LEVEL else set()
         if work.stage >= LAST_STAGE:
-            ids = ids | (reachable & self._team.get(policy.fallback_team, set()))
+            fallback = free & self._team.get(policy.fallback_team, set())
+            # Speakers of the customer's language first; the others only when no speaker is free.
+            ids = (ids | (reachable & fallback)) or fallback
         return ids
 
     def candidates(self, work: Work, policy: Policy) -> list[AgentState]:

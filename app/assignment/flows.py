@@ -26,11 +26,14 @@ T = TypeVar("T")
 
 
 class AssignmentFlows:
-    def __init__(self, *, open_session: SessionFactory, hub: Hub, policy: Policy, sla: timedelta) -> None:
+    def __init__(
+        self, *, open_session: SessionFactory, hub: Hub, policy: Policy, sla: timedelta, default_language: str = "en"
+    ) -> None:
         self._open_session = open_session
         self._hub = hub
         self.policy = policy
         self.sla = sla
+        self.default_language = default_language
         self.writer = BatchWriter(open_session)
         # Agents whose consoles sent something since the last tick.
         self._heard: set[int] = set()

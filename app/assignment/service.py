@@ -84,15 +84,18 @@ def _run(session: Session, policy: Policy, operation: str, *args: Any, **kwargs:
         raise RoutingRefused(str(exc)) from exc
 
 
-def work_for_handoff(conversation: Conversation, packet: dict[str, Any], now: datetime, sla: timedelta) -> Work:
-    """What the bot's handoff packet asks of the person who takes over."""
+def work_for_handoff(
+    conversation: Conversation, packet: dict[str, Any], now: datetime, sla: timedelta, language: str = "en"
+) -> Work:
+    """What the bot's handoff packet asks of the person who takes over, in the customer's `language`
+    unless the packet names one."""
     skills = [str(skill) for skill in packet.get("skills", []) if skill]
     priority = packet.get("priority", 0)
     return Work(
         work_id=str(conversation.id),
         channel=conversation.channel,
         queued_at=now,
-        language=str(packet.get("language") or "en"),
+        language=str(packet.get("language") or language),
         required=dict.fromkeys(skills, SUGGESTED_SKILL_LEVEL),
         priority=priority if priority in range(4) else 0,
         sla_due=now + sla,

@@ -19,6 +19,7 @@ from app.assistant import turns
 from app.assistant.rasa_client import BotUnavailable, RasaClient
 from app.channels.events import PLATFORM_CHANNELS
 from app.conversations import service as conversations
+from app.conversations.language import detect
 from app.conversations.models import Conversation, Message, Owner
 from app.db import SessionFactory, run_in_session
 from app.kb.live import LiveIndex
@@ -145,7 +146,11 @@ class ConversationFlows:
             if not recorded.handed_off:
                 return recorded, stored, Outcome()
             now = utcnow()
-            work = assignment.work_for_handoff(recorded.conversation, turn.handoff or {}, now, self._assignment.sla)
+            said = conversations.customer_texts(session=session, conversation_id=conversation_id)
+            language = detect(said) or self._assignment.default_language
+            work = assignment.work_for_handoff(
+                recorded.conversation, turn.handoff or {}, now, self._assignment.sla, language
+            )
             outcome = assignment.enqueue(session=session, policy=self._assignment.policy, work=work, now=now)
             return recorded, stored, assignment.keep(session, outcome)
 

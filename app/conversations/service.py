@@ -353,6 +353,17 @@ def history(
     return list(session.exec(statement.order_by(col(Message.seq))))
 
 
+def customer_texts(*, session: Session, conversation_id: uuid.UUID, last: int = 10) -> list[str]:
+    """What the customer wrote most recently, oldest first: enough to tell their language."""
+    statement = (
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.author == Author.customer)
+        .order_by(col(Message.seq).desc())
+        .limit(last)
+    )
+    return list(reversed(session.exec(statement).all()))
+
+
 def next_unhandled(*, session: Session, conversation_id: uuid.UUID) -> Message | None:
     statement = (
         select(Message)

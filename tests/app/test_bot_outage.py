@@ -4,14 +4,18 @@ The `live` service looks for Rasa on a port where nothing listens, which is what
 like; tests/e2e/test_bot_outage.py stops and restarts the real Rasa processes.
 """
 
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
+from app.assignment.models import WorkItem
 from app.cli.background import LiveServer
+from app.db import make_engine, session_factory, unit_of_work
 from app.settings import DEMO_AGENT_TOKEN
 from knowledge.demo import load_demo_articles
+from tests.support import factories
 from tests.support.clients import Socket, agent_socket, is_message, new_customer
 
 ANSWERS = {article.slug: article.answer for article in load_demo_articles()}
@@ -54,6 +58,26 @@ async def test_anything_else_goes_to_a_person_with_the_reason_and_the_topic(
     assert packet["articles"][0]["slug"] == "track-order"
     assert packet["skills"] == ["orders"]
     await chat.close()
+
+
+async def test_a_customer_writing_german_is_offered_to_an_agent_who_speaks_it(
+    live: LiveServer, http: httpx.AsyncClient, agent: Socket
+) -> None:
+    engine = make_engine(live.app.state.settings.database_url)
+    with unit_of_work(session_factory(engine)) as session:
+        _, token = factories.agent(session, skills={"orders": 5}, languages=("de", "en"))
+    german, _welcome = await agent_socket(live.ws_url, token)
+    customer = await new_customer(http)
+
+    await customer.say("Meine Bestellung 12345 ist nie angekommen, ich möchte mit einem Menschen sprechen")
+
+    # The demo agent, connected first and idle longer, would be chosen if the case were in English.
+    await german.offer_for(customer.conversation_id)
+    with session_factory(engine)() as session:
+        work = session.get(WorkItem, uuid.UUID(customer.conversation_id))
+    engine.dispose()
+    assert work is not None and work.language == "de"
+    await german.close()
 
 
 @pytest.mark.settings(rasa_failures_to_open=2, rasa_probe_seconds=0.2)

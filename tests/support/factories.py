@@ -27,6 +27,7 @@ def agent(
     teams: list[str] | None = None,
     token: str | None = None,
     role: Role = Role.agent,
+    languages: tuple[str, ...] = ("en",),
 ) -> tuple[Agent, str]:
     number = next(_numbers)
     token = token or f"agent-token-{number}"
@@ -39,6 +40,7 @@ def agent(
         capacity=capacity or {"webchat": 3},
         teams=teams or [],
         role=role,
+        languages=languages,
     )
     session.commit()
     return created, token
