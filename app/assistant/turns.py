@@ -18,6 +18,7 @@ from app.assistant.rasa_client import BotOutput
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
 from app.kb import insights
+from app.privacy.masking import contact_details
 from knowledge import Match, top_answer
 
 
@@ -147,7 +148,9 @@ def record(*, session: Session, conversation_id: uuid.UUID, message_id: int | No
             _keep_provenance(session, message, reply)
     handed_off = False
     if turn.handoff is not None:
-        event = conversations.hand_off(session=session, conversation_id=conversation_id, packet=turn.handoff)
+        said = conversations.customer_texts(session=session, conversation_id=conversation_id)
+        packet = {**turn.handoff, "slots": {**(turn.handoff.get("slots") or {}), **contact_details(said)}}
+        event = conversations.hand_off(session=session, conversation_id=conversation_id, packet=packet)
         if event is not None:
             stored.append(event)
             handed_off = True

@@ -23,6 +23,7 @@ from app.conversations.language import detect
 from app.conversations.models import Conversation, Message, Owner
 from app.db import SessionFactory, run_in_session
 from app.kb.live import LiveIndex
+from app.privacy.masking import for_the_bot
 from app.realtime import feed
 from app.realtime.events import StoredMessage, keep_message, message_event, publish_message
 from app.realtime.hub import Hub
@@ -168,7 +169,7 @@ class ConversationFlows:
     async def _ask_bot(self, conversation: Conversation, message: Message) -> turns.BotTurn:
         try:
             outputs = await self.bot.send(
-                str(conversation.id), message.text, metadata={"channel": conversation.channel}
+                str(conversation.id), for_the_bot(message.text), metadata={"channel": conversation.channel}
             )
         except BotUnavailable as exc:
             log.warning(

@@ -130,21 +130,27 @@ class LiveIndex:
 
     async def use_model(self, embedder: Embedder) -> None:
         """Answer with `embedder` from now on. Searches meanwhile keep the old model and its index: a
-        question is only ever compared with phrasings embedded by the same model."""
+        question is only ever compared with phrasings embedded by the same model. Embedding takes
+        long on a large knowledge base, so it happens before taking the rebuild lock: edits go live
+        meanwhile, and the new index then takes in whatever changed."""
+        if embedder.model == self._embedder.model:
+            return
+        log.info("event=knowledge_model_changing from=%s to=%s", self._embedder.model, embedder.model)
+        cache, articles = EmbeddingCache(embedder), self._index.articles
+
+        def build() -> KnowledgeIndex:
+            vectors = cache.encode(phrasings_of(articles), progress=_log_progress)
+            return KnowledgeIndex(embedder, articles, vectors, self._exact_up_to)
+
+        index = await anyio.to_thread.run_sync(build)
         async with self._rebuilding:
-            if embedder.model == self._embedder.model:
-                return
-            cache, articles = EmbeddingCache(embedder), self._index.articles
-            log.info("event=knowledge_model_changing from=%s to=%s", self._embedder.model, embedder.model)
-
-            def build() -> KnowledgeIndex:
-                vectors = cache.encode(phrasings_of(articles), progress=_log_progress)
-                return KnowledgeIndex(embedder, articles, vectors, self._exact_up_to)
-
-            index = await anyio.to_thread.run_sync(build)
+            latest = self._index.articles
+            if latest != articles:
+                index = await anyio.to_thread.run_sync(lambda: index.updated(latest, cache.encode))
+            cache.keep_only(phrasings_of(latest))
             self._embedder, self._cache, self._index = embedder, cache, index
             await anyio.to_thread.run_sync(self._persist)
-            log.info("event=knowledge_model_changed model=%s articles=%d", embedder.model, len(articles))
+        log.info("event=knowledge_model_changed model=%s articles=%d", embedder.model, len(latest))
 
     async def _compact(self) -> None:
         """Rebuild the graph with everything in it, off to the side, then swap it in: a large index

@@ -1,11 +1,12 @@
 """Finding personal data in what customers write, and masking it before it is stored where it does
-not belong: the unanswered-questions list, logs, the knowledge index, public replies.
+not belong: the unanswered-questions list, logs, the knowledge index, public replies, and Rasa, which
+keeps every message it is sent in its tracker store.
 
 Masks keep the kind of data ("[card]", "[email]") so a knowledge manager still reads what was asked.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -29,6 +30,8 @@ class Masked:
     text: str
     # The kinds of personal data found ("card", "email", ...), one entry per occurrence.
     found: tuple[str, ...]
+    # What was masked, as (kind, the text it replaced), in the order the rules found them.
+    pieces: tuple[tuple[str, str], ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -70,17 +73,50 @@ RULES: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str | None]],
 )
 
 
-def mask(text: str) -> Masked:
-    """The text with every piece of personal data replaced by its kind."""
-    found: list[str] = []
+# Stands in for a piece kept as it is while the later rules run, so none of them masks part of it;
+# private-use characters, which no rule matches.
+_SHIELD = "\ue000{}\ue001"
+_SHIELD_BASE = 0xE100
+
+# Order numbers name an order, and the bot collects them for the agent (its regex entity); Rasa
+# never needs the rest, and every message it is sent stays in its tracker store.
+BOT_MAY_SEE = frozenset({"order number"})
+
+
+def mask(text: str, keep: frozenset[str] = frozenset()) -> Masked:
+    """The text with every piece of personal data replaced by its kind, except the kinds in `keep`,
+    which stay as they are (and are neither found nor masked in part by a later rule)."""
+    pieces: list[tuple[str, str]] = []
+    kept: list[str] = []
     for kind, pattern, replace in RULES:
 
         def substitute(match: re.Match[str], kind: str = kind, replace: Callable[..., str | None] = replace) -> str:
             replacement = replace(match)
             if replacement is None:
                 return match.group(0)
-            found.append(kind)
+            if kind in keep:
+                kept.append(match.group(0))
+                return _SHIELD.format(chr(_SHIELD_BASE + len(kept) - 1))
+            pieces.append((kind, match.group(0)))
             return replacement
 
         text = pattern.sub(substitute, text)
-    return Masked(text=text, found=tuple(found))
+    for number, original in enumerate(kept):
+        text = text.replace(_SHIELD.format(chr(_SHIELD_BASE + number)), original)
+    return Masked(text=text, found=tuple(kind for kind, _ in pieces), pieces=tuple(pieces))
+
+
+def for_the_bot(text: str) -> str:
+    """What Rasa is sent of a customer message: masked, but for the order numbers it collects."""
+    return mask(text, keep=BOT_MAY_SEE).text
+
+
+def contact_details(texts: Sequence[str]) -> dict[str, str]:
+    """The email address and phone number a customer gave, the latest of each: the bot never sees
+    them, so the service adds them to the handoff packet for the agent."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for kind, value in mask(text).pieces:
+            if kind in ("email", "phone"):
+                found[kind] = value
+    return found

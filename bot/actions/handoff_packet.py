@@ -17,7 +17,8 @@ SKILL_OF_REASON = {"sensitive": "security", "complaint": "complaints"}
 SKILL_OF_TAG = {"complaint": "complaints", "privacy": "security"}
 # 0 normal .. 3 urgent; the router's queue score adds it to the waiting time (docs/routing.md).
 PRIORITY_OF_REASON = {"sensitive": 3, "complaint": 2, "answers_did_not_help": 1, "account_specific": 1}
-SLOTS_KEPT = ("order_number", "email", "phone")
+# The bot is sent emails and phone numbers masked; the service adds them to the packet itself.
+SLOTS_KEPT = ("order_number",)
 
 
 def build(tracker: Tracker, reason: str, articles: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:

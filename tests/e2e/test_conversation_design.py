@@ -87,6 +87,22 @@ async def test_an_account_request_hands_off_with_the_order_number_collected(
     await chat.close()
 
 
+async def test_rasa_keeps_no_email_or_phone_and_the_agent_gets_them_in_the_packet(
+    stack: Stack, http: httpx.AsyncClient, agent: Socket
+) -> None:
+    customer, chat = await chat_with(stack, http)
+
+    await bot_says(customer, chat, "please change the email on my account to jo.bloggs@example.com", "your account")
+
+    packet = await take_and_resolve(agent, customer)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.rasa_port}", timeout=30) as rasa:
+        tracker = (await rasa.get(f"/conversations/{customer.conversation_id}/tracker")).text
+    assert packet["reason"] == "account_specific"
+    assert packet["slots"] == {"email": "jo.bloggs@example.com"}
+    assert "jo.bloggs" not in tracker and "[email]" in tracker
+    await chat.close()
+
+
 async def test_fraud_is_urgent_and_asks_for_no_card_numbers(
     stack: Stack, http: httpx.AsyncClient, agent: Socket
 ) -> None:

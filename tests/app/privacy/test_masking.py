@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.privacy.masking import luhn_valid, mask
+from app.privacy.masking import contact_details, for_the_bot, luhn_valid, mask
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,17 @@ def test_no_valid_card_number_survives_masking(number: str) -> None:
     masked = mask(f"pay with {number} now").text
 
     assert number not in masked
+
+
+def test_the_bot_is_sent_order_numbers_and_nothing_else_personal() -> None:
+    sent = for_the_bot("Order 55123401 went to 12 Baker Street; mail jo@example.com or call +44 7700 900456")
+
+    assert sent == "Order 55123401 went to [address]; mail [email] or call [phone]"
+    assert for_the_bot("my card 4111 1111 1111 1111 for order KS-220917") == "my card [card] for order KS-220917"
+
+
+def test_the_latest_email_and_phone_a_customer_gave_are_found_and_order_numbers_are_not_phones() -> None:
+    said = ["my email is old@example.com", "order 55123401 please", "no, use new@example.com or 07700 900123"]
+
+    assert contact_details(said) == {"email": "new@example.com", "phone": "07700 900123"}
+    assert contact_details(["where is order 48213"]) == {}
