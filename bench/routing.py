@@ -92,17 +92,18 @@ def make_work(rng: random.Random, count: int) -> list[Work]:
 
 
 def scan_choose(work: Work, agents: list[AgentState], loads: dict[int, dict[str, int]]) -> int | None:
-    """The plain way: look at every agent, keep the eligible, take the least loaded, then idlest."""
-    best: tuple[float, object, int] | None = None
+    """The plain way: look at every agent, keep the eligible, take one who speaks the language, the
+    least loaded, then idlest."""
+    best: tuple[bool, float, object, int] | None = None
     for agent in agents:
         load = loads.get(agent.agent_id, {})
         if not is_eligible(agent, work, load.get(work.channel, 0), POLICY):
             continue
         capacity = sum(agent.capacity.values())
-        rank = (sum(load.values()) / capacity, agent.idle_since, agent.agent_id)
+        rank = (work.language not in agent.languages, sum(load.values()) / capacity, agent.idle_since, agent.agent_id)
         if best is None or rank < best:
             best = rank
-    return best[2] if best else None
+    return best[3] if best else None
 
 
 def decisions_in_memory(rng: random.Random) -> tuple[list[float], list[float], int]:

@@ -4,8 +4,8 @@ Stage 0 asks for the required and the optional skills; stage 1 drops the optiona
 lowers every minimum level by `Policy.level_drop`; stage 3 also lets the fallback team take it,
 whatever their skills (bullseye routing: each ring reaches further out). Until stage 3 only agents
 who speak the customer's language may take the work; at stage 3 a fallback agent who does not may
-too, when no one who does is free: an answer in another language beats none (`AgentPool`
-prefers the speakers).
+too, since an answer in another language beats none, though `AgentPool.choose` offers it to
+one who speaks it first.
 """
 
 from collections.abc import Mapping

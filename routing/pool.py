@@ -118,9 +118,7 @@ class AgentPool:
                 levels = self._at_least.get(skill)
                 ids = ids & levels[max(level, 1)] if levels is not None and level <= MAX_LEVEL else set()
         if work.stage >= LAST_STAGE:
-            fallback = free & self._team.get(policy.fallback_team, set())
-            # Speakers of the customer's language first; the others only when no speaker is free.
-            ids = (ids | (reachable & fallback)) or fallback
+            ids = ids | (free & self._team.get(policy.fallback_team, set()))
         return ids
 
     def candidates(self, work: Work, policy: Policy) -> list[AgentState]:
@@ -136,7 +134,10 @@ class AgentPool:
         if not eligible:
             return Decision(work.work_id, None, work.stage, (), f"{stage}: nobody eligible")
         fresh = eligible - work.refused_by
-        chosen_id = min(fresh or eligible, key=self._rank.__getitem__)
+        # Those who speak the customer's language first (only the fallback team may not, at the
+        # last stage), then the others; someone who refused it only when no one else is left.
+        speakers = fresh & self._speaks.get(work.language, set())
+        chosen_id = min(speakers or fresh or eligible, key=self._rank.__getitem__)
         chosen = self._agents[chosen_id]
         ids = tuple(sorted(eligible))
         shown = ", ".join(str(i) for i in ids[:SHOWN_IN_REASON]) + (", ..." if len(ids) > SHOWN_IN_REASON else "")

@@ -36,6 +36,15 @@ def create(
     return agent
 
 
+def languages_spoken(*, session: Session) -> set[str]:
+    """Every language someone who takes chats speaks."""
+    spoken: set[str] = set()
+    for languages, capacity in session.exec(select(Agent.languages, Agent.capacity)):
+        if capacity:
+            spoken.update(languages)
+    return spoken
+
+
 def get_by_email(*, session: Session, email: str) -> Agent | None:
     return session.exec(select(Agent).where(Agent.email == email)).first()
 

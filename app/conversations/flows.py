@@ -12,6 +12,7 @@ from collections.abc import Callable
 from anyio import CapacityLimiter
 from sqlmodel import Session
 
+from app.agents import service as agents
 from app.assignment import service as assignment
 from app.assignment.flows import AssignmentFlows
 from app.assignment.service import Outcome
@@ -147,8 +148,7 @@ class ConversationFlows:
             if not recorded.handed_off:
                 return recorded, stored, Outcome()
             now = utcnow()
-            said = conversations.customer_texts(session=session, conversation_id=conversation_id)
-            language = detect(said) or self._assignment.default_language
+            language = self._language_of(session, conversation_id)
             work = assignment.work_for_handoff(
                 recorded.conversation, turn.handoff or {}, now, self._assignment.sla, language
             )
@@ -165,6 +165,15 @@ class ConversationFlows:
         if recorded.handed_off:
             log.info("event=handoff conversation=%s reason=%s", conversation_id, (turn.handoff or {}).get("reason"))
         self._assignment.publish(outcome)
+
+    def _language_of(self, session: Session, conversation_id: uuid.UUID) -> str:
+        """The customer's language, if someone on the team speaks it: else waiting for a speaker who
+        does not exist would only delay the case until the fallback team takes it anyway."""
+        default = self._assignment.default_language
+        detected = detect(conversations.customer_texts(session=session, conversation_id=conversation_id))
+        if detected is None or detected == default:
+            return default
+        return detected if detected in agents.languages_spoken(session=session) else default
 
     async def _ask_bot(self, conversation: Conversation, message: Message) -> turns.BotTurn:
         try:

@@ -3,8 +3,8 @@
 Customers' messages are short, so a statistical model of letters guesses badly and downloading one is
 not allowed here. The words every sentence needs (articles, pronouns, the commonest verbs) tell the
 usual languages of European brands apart well enough: the language whose words appear most wins,
-when it has at least two of them and more than any other. Otherwise the answer is None, and the
-brand's default language applies.
+when it has at least two of them and twice as many as any other (short words like "a" and "la" are
+shared). Otherwise the answer is None, and the brand's default language applies.
 """
 
 import re
@@ -18,7 +18,8 @@ def _words(text: str) -> frozenset[str]:
 WORDS: dict[str, frozenset[str]] = {
     "en": _words(
         "the and is are was were my your you i it this that to of for with have has not no can do does "
-        "did what when where why how please thanks hello hi order card refund yet still been will would"
+        "did what when where why how please thanks hello hi order card refund yet still been will would "
+        "yes a an in on at me be so if or"
     ),
     "de": _words(
         "der die das und ist sind war ich mein meine meinen mir mich sie nicht kein keine ein eine einen "
@@ -60,4 +61,4 @@ def detect(texts: Iterable[str]) -> str | None:
             counts[language] += word in words
     ranked = sorted(counts.items(), key=lambda pair: -pair[1])
     (best, hits), (_, runner_up) = ranked[0], ranked[1]
-    return best if hits >= 2 and hits > runner_up else None
+    return best if hits >= 2 and hits >= 2 * runner_up else None

@@ -80,6 +80,21 @@ async def test_a_customer_writing_german_is_offered_to_an_agent_who_speaks_it(
     await german.close()
 
 
+async def test_a_language_nobody_on_the_team_speaks_is_routed_in_the_default_one(
+    live: LiveServer, http: httpx.AsyncClient, agent: Socket
+) -> None:
+    customer = await new_customer(http)
+
+    await customer.say("Où est ma commande 12345 ? Je ne l'ai toujours pas reçue")
+
+    await agent.offer_for(customer.conversation_id)
+    engine = make_engine(live.app.state.settings.database_url)
+    with session_factory(engine)() as session:
+        work = session.get(WorkItem, uuid.UUID(customer.conversation_id))
+    engine.dispose()
+    assert work is not None and work.language == "en"
+
+
 @pytest.mark.settings(rasa_failures_to_open=2, rasa_probe_seconds=0.2)
 async def test_after_failures_in_a_row_the_bot_is_no_longer_asked(live: LiveServer, http: httpx.AsyncClient) -> None:
     for text in ("hi", "hello", "anyone there?", "I need help with my order"):

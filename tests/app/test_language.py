@@ -23,7 +23,7 @@ def test_common_questions_are_recognised(text: str, language: str) -> None:
     assert detect([text]) == language
 
 
-@pytest.mark.parametrize("texts", [[], ["hi"], ["KS-220917"], ["ok 👍"], ["?"]])
+@pytest.mark.parametrize("texts", [[], ["hi"], ["KS-220917"], ["ok 👍"], ["?"], ["Yes, a la carte menu"]])
 def test_too_little_to_go_on_is_none(texts: list[str]) -> None:
     assert detect(texts) is None
 

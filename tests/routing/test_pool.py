@@ -40,14 +40,16 @@ def test_language_must_match() -> None:
     assert choose(work(language="de"), agent(1), agent(2, languages=frozenset({"de", "en"}))) == 2
 
 
-def test_in_the_last_stage_the_fallback_team_answers_in_another_language_only_when_no_speaker_is_free() -> None:
+def test_in_the_last_stage_the_fallback_team_answers_in_another_language_when_no_speaker_will() -> None:
     english_fallback = agent(1, teams=frozenset({"overflow"}))
     german_fallback = agent(2, teams=frozenset({"overflow"}), languages=frozenset({"de"}))
     german = [work(language="de", required={"billing": 5}, stage=stage) for stage in range(4)]
+    declined = work(language="de", stage=3, refused_by=frozenset({2}))
 
     assert [choose(job, english_fallback) for job in german] == [None, None, None, 1]
     assert choose(german[3], english_fallback, german_fallback, loads={1: {}, 2: {"webchat": 2}}) == 2
     assert choose(german[3], english_fallback, german_fallback, loads={2: {"webchat": 3}}) == 1
+    assert choose(declined, english_fallback, german_fallback) == 1
     assert not is_eligible(english_fallback, work(language="de", stage=3, target_agent=1), 0, POLICY)
 
 
@@ -155,5 +157,6 @@ def test_the_indexed_choice_equals_checking_every_agent(
     if not eligible:
         assert decision.agent_id is None
         return
-    preferred = [a for a in eligible if a.agent_id not in job.refused_by] or eligible
+    fresh = [a for a in eligible if a.agent_id not in job.refused_by]
+    preferred = [a for a in fresh if job.language in a.languages] or fresh or eligible
     assert decision.agent_id == min(preferred, key=pool.rank).agent_id
