@@ -175,17 +175,20 @@ async def _checkpoint_forever(services: Services) -> None:
 
 async def _follow_model_forever(services: Services) -> None:
     """A model `carebridge kb tune` wrote (or `--reset` removed) answers customers within seconds,
-    with no restart; the model file is looked at, and loaded only when it changed."""
+    with no restart. The file is looked at every time; it is hashed only when it changed (or on the
+    first look, which catches a change made while the service started), loaded only when its hash
+    is not the model in use."""
     models_dir = services.settings.embedding_model_dir
-    seen = await asyncio.to_thread(_model_file, models_dir)
+    seen: tuple[Path, int, int] | None = None
     while True:
         await asyncio.sleep(MODEL_CHECK_SECONDS)
         try:
             current = await asyncio.to_thread(_model_file, models_dir)
-            if current != seen:
-                embedder = await asyncio.to_thread(OnnxEmbedder, current[0])
-                await services.knowledge.use_model(embedder)
-                seen = current
+            if current == seen:
+                continue
+            if await asyncio.to_thread(onnx.fingerprint, current[0]) != services.knowledge.model:
+                await services.knowledge.use_model(await asyncio.to_thread(OnnxEmbedder, current[0]))
+            seen = current
         except Exception:
             log.exception("event=knowledge_model_change_failed")
 

@@ -190,7 +190,12 @@ def _sent(session: Session, *, item: OutboxItem, delivered: Delivered) -> None:
     stored.sent_at = utcnow()
     session.add(stored)
     if item.kind == "private_reply" and delivered.recipient_id:
-        _meet_in_messenger(session, stored, delivered.recipient_id)
+        try:
+            # In a savepoint: whatever goes wrong here, the reply stays recorded as sent, never sent twice.
+            with session.begin_nested():
+                _meet_in_messenger(session, stored, delivered.recipient_id)
+        except Exception:
+            log.exception("event=private_reply_recipient_not_linked item=%s", item.id)
 
 
 def _meet_in_messenger(session: Session, item: OutboxItem, recipient_id: str) -> None:

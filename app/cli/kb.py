@@ -136,6 +136,9 @@ def save(args: argparse.Namespace, open_session: SessionFactory) -> int:
 
 
 def evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    if args.steps is not None and not args.tune:
+        print("--steps is for --tune: without it nothing is trained", file=sys.stderr)
+        return 2
     rows = list(formats.read(args.articles))
     problems = [(row.where, row.error) for row in rows if row.article is None]
     for where, problem in problems:

@@ -14,9 +14,10 @@ IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})
 # 13 to 19 digits, optionally grouped by spaces or dashes: a payment card if the Luhn check passes.
 CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 PHONE = re.compile(r"(?<![\w/])(?:\+|00)?\d(?:[ ().-]?\d){7,14}(?!\w)")
-ORDER = re.compile(
-    r"(?i)\b(?:order|account|acct|customer|invoice|ref(?:erence)?)\s*(?:no\.?|number|nr\.?|#)?\s*[:#]?\s*([A-Z0-9-]{5,})\b"
-)
+# "order 48213", "order no. KS-220917", "my order is 55123401": the number after the word.
+_NUMBERED = r"\s*(?:no\.?|number|nr\.?|#)?\s*(?:(?:is|was)\s+)?[:#]?\s*([A-Z0-9-]{5,})\b"
+ORDER = re.compile(r"(?i)\border" + _NUMBERED)
+ACCOUNT = re.compile(r"(?i)\b(?:account|acct|customer|invoice|ref(?:erence)?)" + _NUMBERED)
 # Any other long run of digits is an identifier of some kind (tracking, account, membership).
 LONG_NUMBER = re.compile(r"\b\d{8,}\b")
 STREET = re.compile(
@@ -67,16 +68,19 @@ RULES: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str | None]],
     ("iban", IBAN, lambda m: "[iban]"),
     ("card", CARD, _cards),
     ("order number", ORDER, _orders),
+    ("account number", ACCOUNT, _orders),
     ("phone", PHONE, lambda m: "[phone]"),
     ("number", LONG_NUMBER, lambda m: "[number]"),
     ("address", STREET, lambda m: "[address]"),
 )
 
 
-# Stands in for a piece kept as it is while the later rules run, so none of them masks part of it;
-# private-use characters, which no rule matches.
+# Stands in for a piece kept as it is while the later rules run, so none of them masks part of it:
+# private-use characters, which no rule matches and which are taken out of the text first, so that
+# none typed by a customer is taken for one.
 _SHIELD = "\ue000{}\ue001"
 _SHIELD_BASE = 0xE100
+_NO_SHIELDS = dict.fromkeys([0xE000, 0xE001, *range(_SHIELD_BASE, _SHIELD_BASE + 0x100)])
 
 # Order numbers name an order, and the bot collects them for the agent (its regex entity); Rasa
 # never needs the rest, and every message it is sent stays in its tracker store.
@@ -88,6 +92,8 @@ def mask(text: str, keep: frozenset[str] = frozenset()) -> Masked:
     which stay as they are (and are neither found nor masked in part by a later rule)."""
     pieces: list[tuple[str, str]] = []
     kept: list[str] = []
+    if keep:
+        text = text.translate(_NO_SHIELDS)
     for kind, pattern, replace in RULES:
 
         def substitute(match: re.Match[str], kind: str = kind, replace: Callable[..., str | None] = replace) -> str:

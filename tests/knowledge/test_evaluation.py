@@ -64,3 +64,11 @@ def test_the_eval_command_reads_any_format_and_prints_json(tmp_path: Path) -> No
     assert result["at_threshold"]["out_of_scope_answered"] == 0.0
     assert len(result["sweep"]) == 25
     assert "queries.csv, line 5: article_id 'no-such-article' is not among the articles" in done.stderr
+    untrained = subprocess.run(
+        [str(CAREBRIDGE), "kb", "eval", "--articles", str(articles), "--queries", str(queries), "--steps", "5"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"},
+    )
+    assert untrained.returncode == 2 and "--steps is for --tune" in untrained.stderr

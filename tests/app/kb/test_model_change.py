@@ -84,17 +84,14 @@ async def test_a_tuned_model_takes_over_without_a_restart_and_a_reset_goes_back(
         target = onnx.tuned(models)
         await asyncio.to_thread(tuning.tune_to_onnx, demo, target, tuning.Plan(steps=5, articles_per_batch=8))
         tuned = OnnxEmbedder(target)
-        answers = []
         deadline = asyncio.get_running_loop().time() + 60
         while (await http.get("/healthz")).json()["embedding_model"] != tuned.model:
             assert asyncio.get_running_loop().time() < deadline, "the tuned model never took over"
             found = await http.post("/api/knowledge/search", json={"query": asked})
-            assert found.status_code == 200
-            answers.append(found.json()["answer"]["slug"])
+            assert found.status_code == 200 and found.json()["answer"]["slug"] == demo[0].slug
         after = await http.post("/api/knowledge/search", json={"query": asked})
         groups = (await http.get("/api/kb/unanswered", headers=headers)).json()
 
-        assert set(answers) <= {demo[0].slug}, "searches answered throughout the change"
         assert after.json()["answer"]["slug"] == demo[0].slug
         assert groups[0]["samples"] == [QUESTION]
         model, vector = kept_vector(service)

@@ -15,6 +15,8 @@ from app.privacy.masking import contact_details, for_the_bot, luhn_valid, mask
         ("write to bob.smith+shop@example.co.uk", "write to [email]", ("email",)),
         ("call me at +31 20 555 0100 tomorrow", "call me at [phone] tomorrow", ("phone",)),
         ("order #A12345 never came", "order #[number] never came", ("order number",)),
+        ("my order is 55123401", "my order is [number]", ("order number",)),
+        ("account no. 87654321 is locked", "account no. [number] is locked", ("account number",)),
         ("refund to NL91 ABNA 0417 1643 00", "refund to [iban]", ("iban",)),
         ("I live at 221B Baker Street", "I live at [address]", ("address",)),
         ("tracking 1234567812345678 is stuck", "tracking [number] is stuck", ("number",)),
@@ -52,6 +54,8 @@ def test_the_bot_is_sent_order_numbers_and_nothing_else_personal() -> None:
 
     assert sent == "Order 55123401 went to [address]; mail [email] or call [phone]"
     assert for_the_bot("my card 4111 1111 1111 1111 for order KS-220917") == "my card [card] for order KS-220917"
+    assert for_the_bot("my order is 55123401, account 12345678") == "my order is 55123401, account [number]"
+    assert for_the_bot("order 48213 \ue000\ue100\ue001") == "order 48213 "
 
 
 def test_the_latest_email_and_phone_a_customer_gave_are_found_and_order_numbers_are_not_phones() -> None:
