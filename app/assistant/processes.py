@@ -55,8 +55,10 @@ def rasa_server(settings: Settings, model: Path) -> ProcessSpec:
 
 
 def action_server(settings: Settings) -> ProcessSpec:
-    # Read by bot/actions/service_client.py: where the knowledge API lives.
-    env = rasa_env(settings, {"CAREBRIDGE_API_URL": settings.public_url})
+    # CAREBRIDGE_API_URL is read by bot/actions/service_client.py: where the knowledge API lives.
+    # SANIC_HOST: the action server has no option for its interface and would listen on all of them;
+    # only Rasa, on this machine, calls it.
+    env = rasa_env(settings, {"CAREBRIDGE_API_URL": settings.public_url, "SANIC_HOST": "127.0.0.1"})
     argv = [
         str(settings.rasa_venv / "bin" / "rasa"), "run", "actions",
         "--port", str(settings.action_port),

@@ -39,6 +39,25 @@ def test_up_prints_the_urls_and_every_server_answers(stack: Stack) -> None:
     assert httpx.get(f"http://127.0.0.1:{stack.action_port}/health").json() == {"status": "ok"}
 
 
+def listening_on(port: int) -> set[str]:
+    """The addresses a port is listened on, from the kernel's socket tables (IPv4 and IPv6, hex)."""
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                addresses.add(address)
+    return addresses
+
+
+def test_rasa_and_its_action_server_listen_on_loopback_only(stack: Stack) -> None:
+    loopback = "0100007F"  # 127.0.0.1, as the kernel writes it
+
+    assert listening_on(stack.rasa_port) == {loopback}
+    assert listening_on(stack.action_port) == {loopback}
+
+
 def test_when_one_server_dies_up_names_it_and_stops_the_others(tmp_path: Path) -> None:
     with running_stack(tmp_path) as own:
         pids = own.child_pids()
