@@ -42,6 +42,8 @@ class RecordedTurn:
     conversation: Conversation
     stored: list[Message] = field(default_factory=list)
     handed_off: bool = False
+    # On a handoff, the customer's latest messages, read once for the packet and the routing.
+    said: list[str] = field(default_factory=list)
 
 
 def interpret(outputs: Sequence[BotOutput]) -> BotTurn:
@@ -147,6 +149,7 @@ def record(*, session: Session, conversation_id: uuid.UUID, message_id: int | No
             stored.append(message)
             _keep_provenance(session, message, reply)
     handed_off = False
+    said: list[str] = []
     if turn.handoff is not None:
         said = conversations.customer_texts(session=session, conversation_id=conversation_id)
         packet = {**turn.handoff, "slots": {**(turn.handoff.get("slots") or {}), **contact_details(said)}}
@@ -160,4 +163,4 @@ def record(*, session: Session, conversation_id: uuid.UUID, message_id: int | No
     if message_id is not None:
         conversations.mark_handled(session=session, message_id=message_id)
     conversation = conversations.get(session=session, conversation_id=conversation_id)
-    return RecordedTurn(conversation=conversation, stored=stored, handed_off=handed_off)
+    return RecordedTurn(conversation=conversation, stored=stored, handed_off=handed_off, said=said)

@@ -148,7 +148,7 @@ class ConversationFlows:
             if not recorded.handed_off:
                 return recorded, stored, Outcome()
             now = utcnow()
-            language = self._language_of(session, conversation_id)
+            language = self._language_of(session, recorded.said)
             work = assignment.work_for_handoff(
                 recorded.conversation, turn.handoff or {}, now, self._assignment.sla, language
             )
@@ -166,11 +166,11 @@ class ConversationFlows:
             log.info("event=handoff conversation=%s reason=%s", conversation_id, (turn.handoff or {}).get("reason"))
         self._assignment.publish(outcome)
 
-    def _language_of(self, session: Session, conversation_id: uuid.UUID) -> str:
-        """The customer's language, if someone on the team speaks it: else waiting for a speaker who
-        does not exist would only delay the case until the fallback team takes it anyway."""
+    def _language_of(self, session: Session, said: list[str]) -> str:
+        """The language of what the customer `said`, if someone on the team speaks it: else waiting
+        for a speaker who does not exist would only delay the case until the fallback team takes it."""
         default = self._assignment.default_language
-        detected = detect(conversations.customer_texts(session=session, conversation_id=conversation_id))
+        detected = detect(said)
         if detected is None or detected == default:
             return default
         return detected if detected in agents.languages_spoken(session=session) else default

@@ -46,12 +46,16 @@ def get(*, session: Session, customer_id: uuid.UUID) -> Customer | None:
     return session.get(Customer, customer_id)
 
 
-def identify(*, session: Session, channel: str, external_id: str, display_name: str | None) -> ChannelIdentity:
-    """The identity a platform gives a customer, creating the customer the first time they write."""
+def _identity(session: Session, channel: str, external_id: str) -> ChannelIdentity | None:
     statement = select(ChannelIdentity).where(
         ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
     )
-    identity = session.exec(statement).first()
+    return session.exec(statement).first()
+
+
+def identify(*, session: Session, channel: str, external_id: str, display_name: str | None) -> ChannelIdentity:
+    """The identity a platform gives a customer, creating the customer the first time they write."""
+    identity = _identity(session, channel, external_id)
     if identity is not None:
         return identity
     customer = Customer(display_name=display_name)
@@ -65,10 +69,7 @@ def identify(*, session: Session, channel: str, external_id: str, display_name: 
 
 def add_identity(*, session: Session, customer_id: uuid.UUID, channel: str, external_id: str) -> bool:
     """Give the customer one more platform identity; False if that identity is someone's already."""
-    statement = select(ChannelIdentity).where(
-        ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
-    )
-    if session.exec(statement).first() is not None:
+    if _identity(session, channel, external_id) is not None:
         return False
     try:
         # In a savepoint: the same identity made meanwhile by a message from it must not undo the
