@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
+# Written in capitals an IBAN is taken on its shape; typed in lower case it could be ordinary words,
+# so then its check digits must also add up (ISO 13616: the number mod 97 is 1).
+IBAN = re.compile(r"(?i)\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 # 13 to 19 digits, optionally grouped by spaces or dashes: a payment card if the Luhn check passes.
 CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 PHONE = re.compile(r"(?<![\w/])(?:\+|00)?\d(?:[ ().-]?\d){7,14}(?!\w)")
@@ -23,6 +25,15 @@ LONG_NUMBER = re.compile(r"\b\d{8,}\b")
 STREET = re.compile(
     r"(?i)\b\d{1,5}[a-z]?\s+(?:[A-Z][a-z]+\s){0,3}(?:street|st\.|road|rd\.|avenue|ave\.|lane|ln\.|drive|dr\.|"
     r"boulevard|blvd\.|way|straat|strasse|straße|weg|laan)\b"
+)
+# Where the street's name comes first and the house number after: "Hauptstraße 5", "Kerkstraat 12a",
+# "Bahnhofstr. 3", "Calle Mayor 5", "Via Roma 10"; and French "12 rue de la Paix".
+STREET_NAMED_FIRST = re.compile(
+    r"\b(?:[A-ZÄÖÜ][a-zäöüß]+(?:-[A-Za-zäöüß]+)*(?:straße|strasse|str\.|straat|gasse|weg|allee|platz|laan|plein|"
+    r"gracht|damm)|(?:Calle|Avenida|Via|Viale|Piazza|Rua|Largo)(?:\s+(?:de|del|la|da|do|dos)?\s*[A-ZÁÉÍÓÚ][\w'’-]*){1,3})"
+    r",?\s+\d{1,5}(?:\s?[a-zA-Z])?\b"
+    r"|\b\d{1,5}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|chemin|place|allée|impasse|quai)"
+    r"(?:\s+(?:de|du|des|la|le|l'|d'))*\s+[A-ZÉÈ][\w'’-]*(?:\s[A-ZÉÈ][\w'’-]*)*"
 )
 
 
@@ -54,6 +65,15 @@ def _cards(match: re.Match[str]) -> str | None:
     return "[card]" if 13 <= len(digits) <= 19 and luhn_valid(digits) else None
 
 
+def _ibans(match: re.Match[str]) -> str | None:
+    written = match.group(0)
+    if written == written.upper():
+        return "[iban]"
+    compact = written.replace(" ", "").upper()
+    digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
+    return "[iban]" if int(digits) % 97 == 1 else None
+
+
 def _orders(match: re.Match[str]) -> str | None:
     # Keep the word ("order"), mask the number, and only when it has a digit (not "order status").
     if not any(c.isdigit() for c in match.group(1)):
@@ -65,12 +85,13 @@ def _orders(match: re.Match[str]) -> str | None:
 
 RULES: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str | None]], ...] = (
     ("email", EMAIL, lambda m: "[email]"),
-    ("iban", IBAN, lambda m: "[iban]"),
+    ("iban", IBAN, _ibans),
     ("card", CARD, _cards),
     ("order number", ORDER, _orders),
     ("account number", ACCOUNT, _orders),
     ("phone", PHONE, lambda m: "[phone]"),
     ("number", LONG_NUMBER, lambda m: "[number]"),
+    ("address", STREET_NAMED_FIRST, lambda m: "[address]"),
     ("address", STREET, lambda m: "[address]"),
 )
 

@@ -20,6 +20,14 @@ from app.privacy.masking import contact_details, for_the_bot, luhn_valid, mask
         ("refund to NL91 ABNA 0417 1643 00", "refund to [iban]", ("iban",)),
         ("I live at 221B Baker Street", "I live at [address]", ("address",)),
         ("tracking 1234567812345678 is stuck", "tracking [number] is stuck", ("number",)),
+        ("refund to nl91 abna 0417 1643 00 please", "refund to [iban] please", ("iban",)),
+        ("ich wohne in der Hauptstraße 5, Berlin", "ich wohne in der [address], Berlin", ("address",)),
+        ("Kerkstraat 12a, Amsterdam", "[address], Amsterdam", ("address",)),
+        ("Bahnhofstr. 3 bitte", "[address] bitte", ("address",)),
+        ("vivo en Calle Mayor 5", "vivo en [address]", ("address",)),
+        ("Via Roma 10, Milano", "[address], Milano", ("address",)),
+        ("j'habite au 12 rue de la Paix à Paris", "j'habite au [address] à Paris", ("address",)),
+        ("send it to 14 bis avenue Victor Hugo", "send it to [address]", ("address",)),
     ],
 )
 def test_personal_data_is_masked_by_kind(text: str, masked: str, kinds: tuple[str, ...]) -> None:
@@ -30,11 +38,25 @@ def test_personal_data_is_masked_by_kind(text: str, masked: str, kinds: tuple[st
 
 @pytest.mark.parametrize(
     "text",
-    ["how do I return 2 items?", "what is my order status", "is delivery free over 50 EUR?", "opening hours 9-17"],
+    [
+        "how do I return 2 items?",
+        "what is my order status",
+        "is delivery free over 50 EUR?",
+        "opening hours 9-17",
+        "Via email 5 times already",
+        "we have 12 places left",
+    ],
 )
 def test_ordinary_questions_are_left_alone(text: str) -> None:
     assert mask(text).text == text
     assert not mask(text).changed
+
+
+def test_an_iban_in_lower_case_is_masked_only_when_its_check_digits_add_up() -> None:
+    # The same characters with the last digit changed fail ISO 13616's mod-97 check: not an IBAN,
+    # though its digits are still masked as a phone number would be.
+    assert "iban" not in mask("refund to nl91 abna 0417 1643 01 please").found
+    assert mask("DE89 3704 0044 0532 0130 00").text == "[iban]"
 
 
 def test_luhn_tells_card_numbers_from_other_long_numbers() -> None:
