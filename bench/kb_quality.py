@@ -148,23 +148,32 @@ def measure(dataset: Dataset, stock: OnnxEmbedder, threshold: float, report: Rep
             Measure(f"{label}: out-of-scope answered", "%", chosen.out_of_scope_answered * 100, oos_plain * 100),
             Measure(f"{label}: tuning time", "s", tuning_seconds, None),
         ]
+        best = tuned_quality.suggested
+        report.notes.append(
+            f"{label}: in hindsight, "
+            + (
+                f"threshold {best.threshold:.3f} would have answered {best.coverage:.1%} at {best.precision:.1%} "
+                f"precision, out-of-scope answered {best.out_of_scope_answered:.1%}"
+                if best
+                else "no threshold reaches 95% precision with at most 2% of out-of-scope questions answered"
+            )
+        )
         report.notes.append(
             f"{label}, stock model (not tuned): top-1 {stock_quality.top1_accuracy:.1%}, "
             f"precision {stock_chosen.precision:.1%}, answered {stock_chosen.coverage:.1%}, "
             f"out-of-scope answered {stock_chosen.out_of_scope_answered:.1%}"
         )
+        # The answer targets hold for every data set; the top-1 ones are the published BANKING77 classifiers'.
+        verdicts = [
+            ("precision >= 95%", chosen.precision >= TARGET_PRECISION),
+            ("answered >= 80%", chosen.coverage >= 0.80),
+            ("out-of-scope <= 2%", chosen.out_of_scope_answered <= 0.02),
+        ]
         if dataset.name == "BANKING77":
-            verdicts = [
-                ("top-1", tuned_quality.top1_accuracy > TOP1_TARGETS[size]),
-                ("precision >= 95%", chosen.precision >= TARGET_PRECISION),
-                ("answered >= 80%", chosen.coverage >= 0.80),
-                ("out-of-scope <= 2%", chosen.out_of_scope_answered <= 0.02),
-            ]
-            report.notes.append(
-                f"{label}: "
-                + ", ".join(f"{name} {'met' if ok else 'NOT met'}" for name, ok in verdicts)
-                + f" (top-1 target above {TOP1_TARGETS[size]:.0%})"
+            verdicts.insert(
+                0, (f"top-1 above {TOP1_TARGETS[size]:.0%}", tuned_quality.top1_accuracy > TOP1_TARGETS[size])
             )
+        report.notes.append(f"{label}: " + ", ".join(f"{name} {'met' if ok else 'NOT met'}" for name, ok in verdicts))
 
 
 def run() -> Report:

@@ -19,6 +19,9 @@ from typing import Any
 from knowledge.index import KnowledgeIndex
 
 SWEEP = tuple(round(0.6 + 0.02 * step, 3) for step in range(25))
+# What a threshold is suggested for: the issue's bar for answers the bot gives on its own.
+TARGET_PRECISION = 0.95
+MOST_OUT_OF_SCOPE = 0.02
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Evaluation:
     top1_accuracy: float
     at_threshold: AtThreshold
     sweep: list[AtThreshold] = field(default_factory=list)
+    # The threshold that would have answered most of these questions within the targets, if any does.
+    suggested: AtThreshold | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,6 +109,31 @@ def at(threshold: float, results: Sequence[Outcome]) -> AtThreshold:
     )
 
 
+def suggest(
+    results: Sequence[Outcome], precision: float = TARGET_PRECISION, out_of_scope: float = MOST_OUT_OF_SCOPE
+) -> AtThreshold | None:
+    """The lowest threshold whose answers are at least `precision` right and include at most
+    `out_of_scope` of the out-of-scope questions; a lower threshold answers everything a higher one
+    does, so this one answers the most in-scope questions. None when no threshold gets there.
+
+    Chosen in hindsight on these very questions: a knowledge manager should check it on others."""
+    answerable = sorted((r for r in results if r.best is not None), key=lambda r: -r.score)
+    in_scope_total = sum(r.expected is not None for r in results)
+    out_total = len(results) - in_scope_total
+    answered = right = out_answered = 0
+    lowest: float | None = None
+    for position, result in enumerate(answerable):
+        answered += 1
+        right += result.best == result.expected
+        out_answered += result.expected is None
+        # Only where the scores step down: a threshold takes every question at its score or over.
+        if position + 1 < len(answerable) and answerable[position + 1].score == result.score:
+            continue
+        if right / answered >= precision and (not out_total or out_answered / out_total <= out_of_scope):
+            lowest = result.score
+    return at(lowest, results) if lowest is not None else None
+
+
 def evaluate(results: Sequence[Outcome], threshold: float, sweep: Sequence[float] = SWEEP) -> Evaluation:
     in_scope = [r for r in results if r.expected is not None]
     return Evaluation(
@@ -112,6 +142,7 @@ def evaluate(results: Sequence[Outcome], threshold: float, sweep: Sequence[float
         top1_accuracy=sum(r.best == r.expected for r in in_scope) / len(in_scope) if in_scope else 0.0,
         at_threshold=at(threshold, results),
         sweep=[at(t, results) for t in sweep],
+        suggested=suggest(results),
     )
 
 
@@ -123,6 +154,7 @@ def report(evaluation: Evaluation) -> str:
         f"top-1 accuracy (in scope): {evaluation.top1_accuracy:.1%}",
         f"at threshold {chosen.threshold:.3f}: answer precision {chosen.precision:.1%}, "
         f"coverage {chosen.coverage:.1%}, out-of-scope answered {chosen.out_of_scope_answered:.1%}",
+        _suggestion(evaluation.suggested),
         "",
         "threshold  precision  coverage  out-of-scope answered",
     ]
@@ -131,3 +163,17 @@ def report(evaluation: Evaluation) -> str:
         for s in evaluation.sweep
     ]
     return "\n".join(lines)
+
+
+def _suggestion(suggested: AtThreshold | None) -> str:
+    bar = (
+        f"answer precision {TARGET_PRECISION:.0%} with at most {MOST_OUT_OF_SCOPE:.0%} of out-of-scope questions "
+        "answered"
+    )
+    if suggested is None:
+        return f"no threshold reaches {bar} on these questions"
+    return (
+        f"suggested threshold {suggested.threshold:.3f}, the lowest to reach {bar} on these questions: "
+        f"coverage {suggested.coverage:.1%}, precision {suggested.precision:.1%}, "
+        f"out-of-scope answered {suggested.out_of_scope_answered:.1%}"
+    )
