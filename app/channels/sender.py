@@ -200,14 +200,24 @@ def _sent(session: Session, *, item: OutboxItem, delivered: Delivered) -> None:
 
 def _meet_in_messenger(session: Session, item: OutboxItem, recipient_id: str) -> None:
     """A commenter's Messenger id, as Meta answered the private reply, joins their customer: when
-    they answer in Messenger, they are in the conversation that already holds their case. An id
-    that already belongs to another customer stays theirs; an agent can link the two."""
+    they answer in Messenger, they are in the conversation that already holds their case.
+
+    If that id is already another customer's, Meta has just said the two are one person, who wrote
+    to the page in Messenger before: the commenter is linked into that customer, case and all. The
+    case is their newest Messenger conversation, so their answer continues it."""
     conversation = conversations.get(session=session, conversation_id=item.conversation_id)
-    joined = customers.add_identity(
-        session=session, customer_id=conversation.customer_id, channel=conversation.channel, external_id=recipient_id
-    )
-    if not joined:
-        log.info("event=private_reply_recipient_known conversation=%s", conversation.id)
+    commenter = customers.current(session=session, customer_id=conversation.customer_id)
+    if customers.add_identity(
+        session=session, customer_id=commenter.id, channel=conversation.channel, external_id=recipient_id
+    ):
+        return
+    known = customers.find_identity(session=session, channel=conversation.channel, external_id=recipient_id)
+    if known is None:
+        return
+    owner = customers.current(session=session, customer_id=known.customer_id)
+    if owner.id != commenter.id:
+        customers.link(session=session, keep_id=owner.id, merge_id=commenter.id)
+        log.info("event=commenter_linked customer=%s into=%s conversation=%s", commenter.id, owner.id, conversation.id)
 
 
 def listed(*, session: Session, status: OutboxStatus, limit: int = 100) -> list[OutboxItem]:

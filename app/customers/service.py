@@ -46,7 +46,7 @@ def get(*, session: Session, customer_id: uuid.UUID) -> Customer | None:
     return session.get(Customer, customer_id)
 
 
-def _identity(session: Session, channel: str, external_id: str) -> ChannelIdentity | None:
+def find_identity(*, session: Session, channel: str, external_id: str) -> ChannelIdentity | None:
     statement = select(ChannelIdentity).where(
         ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
     )
@@ -55,7 +55,7 @@ def _identity(session: Session, channel: str, external_id: str) -> ChannelIdenti
 
 def identify(*, session: Session, channel: str, external_id: str, display_name: str | None) -> ChannelIdentity:
     """The identity a platform gives a customer, creating the customer the first time they write."""
-    identity = _identity(session, channel, external_id)
+    identity = find_identity(session=session, channel=channel, external_id=external_id)
     if identity is not None:
         return identity
     customer = Customer(display_name=display_name)
@@ -69,7 +69,7 @@ def identify(*, session: Session, channel: str, external_id: str, display_name: 
 
 def add_identity(*, session: Session, customer_id: uuid.UUID, channel: str, external_id: str) -> bool:
     """Give the customer one more platform identity; False if that identity is someone's already."""
-    if _identity(session, channel, external_id) is not None:
+    if find_identity(session=session, channel=channel, external_id=external_id) is not None:
         return False
     try:
         # In a savepoint: the same identity made meanwhile by a message from it must not undo the

@@ -345,6 +345,37 @@ async def test_a_commenter_who_answers_the_private_reply_in_messenger_continues_
     assert answer.body["recipient"] == {"id": "psid-ada"}, "the case goes on as an ordinary Messenger chat"
 
 
+async def test_a_commenter_already_known_in_messenger_is_linked_and_their_answer_continues_the_case(
+    live: LiveServer, http: httpx.AsyncClient, fake: FakePlatforms
+) -> None:
+    await post_meta(http, p.page(p.dm("m_earlier", "psid-bea", "Do you ship to Spain?", NOW_MS)))
+    await eventually(lambda: len(fake.posts("/me/messages")) >= 1, "the answer to the earlier Messenger chat")
+    fake.commenters["555_903"] = "psid-bea"
+    comment = p.feed_comment("555_903", "fb-user-3", "Bea", "Still no refund, bea@example.com", NOW_MS // 1000 + 60)
+    await post_meta(http, p.page(changes=[comment]))
+    await eventually(lambda: len(fake.posts("/me/messages")) >= 2, "the private reply to the comment")
+    await eventually(lambda: all(i.status == OutboxStatus.sent for i in outbox_items(live)), "every reply recorded")
+
+    await post_meta(http, p.page(p.dm("m_answer_bea", "psid-bea", "Order 48213, thanks", NOW_MS + 120_000)))
+    await eventually(lambda: len(fake.posts("/me/messages")) >= 3, "the answer in Messenger")
+
+    said = {m.text: m.conversation_id for m in messages_of(live, "messenger") if m.author == Author.customer}
+    case = said["Still no refund, [email]"]
+    assert said["Order 48213, thanks"] == case, "the answer continues the case, not the earlier chat"
+    assert said["Do you ship to Spain?"] != case
+    with database(live) as session:
+        conversation = session.get(Conversation, case)
+        assert conversation is not None
+        owner = customers.current(session=session, customer_id=conversation.customer_id)
+        identities = {
+            (i.channel, i.external_id) for i in customers.identities_of(session=session, customer_id=owner.id)
+        }
+        chats = {c.id for c in customers.conversations_of(session=session, customer_id=owner.id)}
+    assert identities == {("facebook", "fb-user-3"), ("messenger", "psid-bea")}
+    # The earlier chat, the case and the public comment's thread: one customer holds all three.
+    assert {case, said["Do you ship to Spain?"]} < chats and len(chats) == 3
+
+
 async def test_the_pages_own_comment_is_ignored_and_an_instagram_comment_is_answered_below_it(
     live: LiveServer, http: httpx.AsyncClient, fake: FakePlatforms
 ) -> None:
