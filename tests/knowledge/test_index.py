@@ -1,9 +1,11 @@
 """The knowledge index with the real MiniLM model: it finds the article a question is about."""
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
-from knowledge import Article, KnowledgeIndex, OnnxEmbedder, phrasings_of, top_answer
+from knowledge import Article, KnowledgeIndex, Match, OnnxEmbedder, phrasings_of, top_answer
 from knowledge.demo import load_demo_articles
 
 
@@ -116,3 +118,123 @@ def test_an_exact_index_is_simply_rebuilt(embedder: OnnxEmbedder) -> None:
     )
 
     assert updated.exact and updated.layered == 0 and len(updated) == 2
+
+
+class _Fixed:
+    """Only the dimension: the test hands the index its vectors itself."""
+
+    dimension = 9
+    model = "fixed"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        raise AssertionError("nothing is embedded")
+
+
+def test_a_clear_winner_among_weak_matches_is_not_sure_enough_to_answer() -> None:
+    from app.settings import Settings
+
+    threshold = Settings().kb_answer_threshold
+    # Phrasings 0.6 apart: this knowledge base's typical score is 0.6, its floor 0.35.
+    index = _tight_or_loose(0.6)
+
+    def asked(score: float) -> Match:
+        return index.search_vectors(_question(score / 0.6**0.5, 0.05))[0][0]
+
+    weak, strong = asked(0.45), asked(0.75)
+
+    # Both about 0.4 and 0.7 ahead of the other article, but a margin counts only as far as the score
+    # stands above the floor: 0.1 for the weak match, 0.4 for the strong one.
+    assert index.floor == pytest.approx(0.35)
+    assert weak.article.slug == strong.article.slug == "refunds"
+    assert weak.confidence == pytest.approx(0.45 + 2 * 0.1, abs=1e-5)
+    assert strong.confidence == pytest.approx(0.75 + 2 * 0.4, abs=1e-5)
+    assert top_answer([weak], threshold) is None
+    assert top_answer([strong], threshold) is strong
+
+
+def _question(refunds: float, hours: float) -> np.ndarray:
+    """A unit vector with these components along the refunds and the hours axes, the rest elsewhere."""
+    vector = np.zeros((1, 9), np.float32)
+    vector[0, 0], vector[0, 1], vector[0, 8] = refunds, hours, (1 - refunds**2 - hours**2) ** 0.5
+    return vector
+
+
+def _tight_or_loose(closeness: float) -> KnowledgeIndex:
+    """Two articles of three phrasings each, every two phrasings of one article `closeness` apart."""
+    articles = [
+        Article(slug="refunds", title="Refunds", questions=("where is my refund", "refund status"), answer="a"),
+        Article(slug="hours", title="Opening hours", questions=("when do you open", "hours"), answer="b"),
+    ]
+    vectors = np.zeros((6, 9), np.float32)
+    for row in range(6):
+        vectors[row, row // 3] = closeness**0.5
+        vectors[row, 2 + row] = (1 - closeness) ** 0.5
+    return KnowledgeIndex(_Fixed(), articles, vectors)
+
+
+def test_what_is_a_weak_match_depends_on_how_close_the_knowledge_bases_own_phrasings_are() -> None:
+    from app.settings import Settings
+
+    threshold = Settings().kb_answer_threshold
+    tight, loose = _tight_or_loose(0.95), _tight_or_loose(0.6)
+    assert tight.typical_score == pytest.approx(0.95) and loose.typical_score == pytest.approx(0.6)
+
+    # The same score, 0.72, far ahead of the other article: typical of the loose knowledge base, well
+    # under what the tight one's questions score (0.95, so its margin counts from 0.70).
+    in_tight = tight.search_vectors(_question(0.72 / 0.95**0.5, 0.1))[0][0]
+    in_loose = loose.search_vectors(_question(0.72 / 0.6**0.5, 0.1))[0][0]
+
+    assert in_tight.score == pytest.approx(0.72, abs=1e-5) and in_loose.score == pytest.approx(0.72, abs=1e-5)
+    assert in_tight.confidence == pytest.approx(0.72 + 2 * (0.72 - 0.70), abs=1e-5)
+    assert top_answer([in_tight], threshold) is None
+    assert top_answer([in_loose], threshold) is in_loose
+
+
+def test_what_is_typical_is_measured_on_the_published_versions_only() -> None:
+    def pair(closeness: float, axis: int) -> list[np.ndarray]:
+        """A title and a question this close to each other."""
+        first, other = np.eye(9)[axis], np.eye(9)[axis + 1]
+        return [first, closeness * first + (1 - closeness**2) ** 0.5 * other]
+
+    def article(slug: str, version: int = 1) -> Article:
+        return Article(slug=slug, title=slug, questions=(f"{slug} {version}?",), answer="x", version=version)
+
+    vectors = {"a": pair(0.9, 0), "b": pair(0.5, 2), "c": pair(0.1, 4)}
+    base = KnowledgeIndex(
+        _Fixed(), [article(s) for s in "abc"], np.array([v for s in "abc" for v in vectors[s]]), exact_up_to=4
+    )
+    edited = [article("a"), article("b"), article("c", version=2)]
+
+    layered = base.updated(edited, lambda texts: np.array(pair(0.95, 6), dtype=np.float32))
+
+    assert not layered.exact and layered.layered == 2
+    assert base.typical_score == pytest.approx(0.5)
+    # Of 0.9, 0.5 and the new 0.95 (not the hidden 0.1) the median is 0.9.
+    assert layered.typical_score == pytest.approx(0.9)
+
+
+def test_an_article_whose_phrasings_fill_every_neighbour_is_still_measured_against_the_runner_up() -> None:
+    from app.settings import Settings
+
+    # "refunds" has 80 phrasings, each 0.9 along its axis: the 64 neighbours first looked at are all
+    # its own. "hours" lies far off.
+    questions = tuple(f"refund question {n}" for n in range(79))
+    articles = [
+        Article(slug="refunds", title="Refunds", questions=questions, answer="a"),
+        Article(slug="hours", title="Opening hours", questions=("when do you open",), answer="b"),
+    ]
+    vectors = np.zeros((82, 90), np.float32)
+    vectors[:80, 0] = 0.9
+    vectors[np.arange(80), 2 + np.arange(80)] = (1 - 0.9**2) ** 0.5
+    vectors[80:, 1] = 1.0
+    wide = _Fixed()
+    wide.dimension = 90
+    index = KnowledgeIndex(wide, articles, vectors)
+    question = np.zeros((1, 90), np.float32)
+    question[0, 0], question[0, 1], question[0, 89] = 0.95, 0.1, (1 - 0.95**2 - 0.1**2) ** 0.5
+
+    (best, runner_up) = index.search_vectors(question, limit=2)[0]
+
+    assert (best.article.slug, runner_up.article.slug) == ("refunds", "hours")
+    assert best.confidence > best.score + 2 * 0.25, "far ahead of the runner-up, found deeper"
+    assert top_answer([best, runner_up], Settings().kb_answer_threshold) is best
