@@ -36,6 +36,7 @@ MARGIN_WEIGHT = 2.0
 # questions (oos_val, which the bench reports) and checked on its other out-of-scope set
 # (oos_train): see docs/knowledge.md.
 BELOW_TYPICAL = 0.25
+OWN_SCORED = 256
 # Articles scored exactly for each question: the ones whose phrasings came nearest.
 CANDIDATES = 10
 NEIGHBOURS = 64
@@ -252,7 +253,9 @@ class KnowledgeIndex:
 
 def _own_scores(vectors: Vectors) -> Vectors:
     """Each phrasing scored against its article's other phrasings, as a question would be: how close
-    this knowledge base's phrasings of one thing are to each other, under this model."""
+    this knowledge base's phrasings of one thing are to each other, under this model. An article's
+    first `OWN_SCORED` phrasings tell that well enough, and bound the memory it takes."""
+    vectors = vectors[:OWN_SCORED]
     if len(vectors) < 2:
         return np.zeros(0, np.float32)
     similarities = vectors @ vectors.T
