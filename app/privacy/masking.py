@@ -30,10 +30,10 @@ STREET = re.compile(
 # "Bahnhofstr. 3", "Calle Mayor 5", "Via Roma 10"; and French "12 rue de la Paix".
 STREET_NAMED_FIRST = re.compile(
     r"\b(?:[A-ZÄÖÜ][a-zäöüß]+(?:-[A-Za-zäöüß]+)*(?:straße|strasse|str\.|straat|gasse|weg|allee|platz|laan|plein|"
-    r"gracht|damm)|(?:Calle|Avenida|Via|Viale|Piazza|Rua|Largo)(?:\s+(?:de|del|la|da|do|dos)?\s*[A-ZÁÉÍÓÚ][\w'’-]*){1,3})"
+    r"gracht|damm)|(?:Calle|Avenida|Via|Viale|Piazza|Rua|Largo)(?:\s+(?:de|del|la|da|do|dos)?\s*[A-ZÁÉÍÓÚ][\w'\u2019-]*){1,3})"
     r",?\s+\d{1,5}(?:\s?[a-zA-Z])?\b"
     r"|\b\d{1,5}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|chemin|place|allée|impasse|quai)"
-    r"(?:\s+(?:de|du|des|la|le|l'|d'))*\s+[A-ZÉÈ][\w'’-]*(?:\s[A-ZÉÈ][\w'’-]*)*"
+    r"(?:\s+(?:de|du|des|la|le))*\s+(?:[ld]['\u2019])?[A-ZÉÈ][\w'\u2019-]*(?:\s[A-ZÉÈ][\w'\u2019-]*)*"
 )
 
 

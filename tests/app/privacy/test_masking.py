@@ -28,6 +28,8 @@ from app.privacy.masking import contact_details, for_the_bot, luhn_valid, mask
         ("Via Roma 10, Milano", "[address], Milano", ("address",)),
         ("j'habite au 12 rue de la Paix à Paris", "j'habite au [address] à Paris", ("address",)),
         ("send it to 14 bis avenue Victor Hugo", "send it to [address]", ("address",)),
+        ("au 3 rue de l'Église, Lyon", "au [address], Lyon", ("address",)),
+        ("5, place d\u2019Italie", "[address]", ("address",)),
     ],
 )
 def test_personal_data_is_masked_by_kind(text: str, masked: str, kinds: tuple[str, ...]) -> None:
