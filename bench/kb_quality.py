@@ -29,11 +29,10 @@ import numpy as np
 from app.settings import get_settings
 from bench.report import Measure, Report
 from knowledge import Article, KnowledgeIndex, Match, OnnxEmbedder, onnx, tuning
-from knowledge.evaluation import Outcome, evaluate
+from knowledge.evaluation import MOST_OUT_OF_SCOPE, TARGET_PRECISION, Outcome, evaluate
 
 HELD_OUT = 0.2
 SIZES: tuple[int | None, ...] = (10, 30, None)
-TARGET_PRECISION = 0.95
 TOP1_TARGETS = {10: 0.85, 30: 0.90, None: 0.93}
 
 
@@ -193,7 +192,7 @@ def measure(dataset: Dataset, stock: OnnxEmbedder, threshold: float, report: Rep
         verdicts = [
             ("precision >= 95%", chosen.precision >= TARGET_PRECISION),
             ("answered >= 80%", chosen.coverage >= 0.80),
-            ("out-of-scope <= 2%", chosen.out_of_scope_answered <= 0.02),
+            ("out-of-scope <= 2%", chosen.out_of_scope_answered <= MOST_OUT_OF_SCOPE),
         ]
         if dataset.name == "BANKING77":
             verdicts.insert(

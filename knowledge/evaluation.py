@@ -11,6 +11,7 @@ right thing is not to answer). The measures:
 """
 
 import csv
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -172,8 +173,10 @@ def _suggestion(suggested: AtThreshold | None) -> str:
     )
     if suggested is None:
         return f"no threshold reaches {bar} on these questions"
+    # Rounded up: a threshold rounded down would also answer what the suggestion leaves out.
+    shown = math.ceil(suggested.threshold * 1000 - 1e-9) / 1000
     return (
-        f"suggested threshold {suggested.threshold:.3f}, the lowest to reach {bar} on these questions: "
+        f"suggested threshold {shown:.3f}, the lowest to reach {bar} on these questions: "
         f"coverage {suggested.coverage:.1%}, precision {suggested.precision:.1%}, "
         f"out-of-scope answered {suggested.out_of_scope_answered:.1%}"
     )

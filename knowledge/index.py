@@ -207,19 +207,22 @@ class KnowledgeIndex:
         depth: int,
     ) -> list[Match]:
         closest: dict[tuple[int, int], float] = {}
-        complete = True
+        deeper_needed = False
         for s, (similarities, nearest) in found:
             segment, hidden = self._segments[s], self._hidden[s]
-            complete = complete and len(nearest[query]) >= len(segment.phrasings)
+            seen = len(closest)
             for similarity, row in zip(similarities[query], nearest[query], strict=True):
                 if row < 0:
                     continue
                 position = int(segment.owner[row])
                 if position not in hidden and (s, position) not in closest:
                     closest[(s, position)] = float(similarity)
-        if len(closest) < 2 and not complete:
-            # Every neighbour was one article's phrasing (an article with many, close together) or a
-            # hidden one: look deeper for the runner-up, from whom the margin is measured.
+            # Every neighbour this segment gave was one article's phrasing (an article with many,
+            # close together) or a hidden one: the runner-up, from whom the margin is measured, may
+            # lie just beyond, whatever the other segments hold. Look deeper.
+            complete = len(nearest[query]) >= len(segment.phrasings)
+            deeper_needed = deeper_needed or (not complete and len(closest) - seen < 2)
+        if deeper_needed:
             deeper = depth * 4
             return self._rank(vector, self._neighbours(vector[None, :], deeper), 0, limit, deeper)
         candidates = sorted(closest, key=lambda key: -closest[key])[: max(CANDIDATES, limit)]

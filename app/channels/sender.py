@@ -203,8 +203,9 @@ def _meet_in_messenger(session: Session, item: OutboxItem, recipient_id: str) ->
     they answer in Messenger, they are in the conversation that already holds their case.
 
     If that id is already another customer's, Meta has just said the two are one person, who wrote
-    to the page in Messenger before: the commenter is linked into that customer, case and all. The
-    case is their newest Messenger conversation, so their answer continues it."""
+    to the page in Messenger before: the commenter is linked into that customer, case and all. An
+    answer continues their newest Messenger conversation: the case, unless they wrote to the page in
+    Messenger again between the comment and this reply."""
     conversation = conversations.get(session=session, conversation_id=item.conversation_id)
     commenter = customers.current(session=session, customer_id=conversation.customer_id)
     if customers.add_identity(

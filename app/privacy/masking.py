@@ -10,9 +10,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-# Written in capitals an IBAN is taken on its shape; typed in lower case it could be ordinary words,
-# so then its check digits must also add up (ISO 13616: the number mod 97 is 1).
-IBAN = re.compile(r"(?i)\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
+# Typed in lower case an IBAN could be ordinary words, so its check digits must also add up (ISO
+# 13616: the number mod 97 is 1); after the bank's code every group holds a digit, so a word that
+# follows never joins it.
+IBAN_TYPED = re.compile(
+    r"\b[a-zA-Z]{2}[0-9]{2}[ ]?[a-zA-Z0-9]{4}(?:[ ]?(?=[a-zA-Z]*[0-9])[a-zA-Z0-9]{4}){1,6}(?:[ ]?[0-9]{1,3})?\b"
+)
 # 13 to 19 digits, optionally grouped by spaces or dashes: a payment card if the Luhn check passes.
 CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 PHONE = re.compile(r"(?<![\w/])(?:\+|00)?\d(?:[ ().-]?\d){7,14}(?!\w)")
@@ -26,14 +30,24 @@ STREET = re.compile(
     r"(?i)\b\d{1,5}[a-z]?\s+(?:[A-Z][a-z]+\s){0,3}(?:street|st\.|road|rd\.|avenue|ave\.|lane|ln\.|drive|dr\.|"
     r"boulevard|blvd\.|way|straat|strasse|straße|weg|laan)\b"
 )
-# Where the street's name comes first and the house number after: "Hauptstraße 5", "Kerkstraat 12a",
-# "Bahnhofstr. 3", "Calle Mayor 5", "Via Roma 10"; and French "12 rue de la Paix".
-STREET_NAMED_FIRST = re.compile(
-    r"\b(?:[A-ZÄÖÜ][a-zäöüß]+(?:-[A-Za-zäöüß]+)*(?:straße|strasse|str\.|straat|gasse|weg|allee|platz|laan|plein|"
-    r"gracht|damm)|(?:Calle|Avenida|Via|Viale|Piazza|Rua|Largo)(?:\s+(?:de|del|la|da|do|dos)?\s*[A-ZÁÉÍÓÚ][\w'\u2019-]*){1,3})"
-    r",?\s+\d{1,5}(?:\s?[a-zA-Z])?\b"
-    r"|\b\d{1,5}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|chemin|place|allée|impasse|quai)"
-    r"(?:\s+(?:de|du|des|la|le))*\s+(?:[ld]['\u2019])?[A-ZÉÈ][\w'\u2019-]*(?:\s[A-ZÉÈ][\w'\u2019-]*)*"
+# The street's name first, its kind at the end of it, then the number: "Hauptstraße 5",
+# "Karl-Marx-Str. 3", "Kerkstraat 12a".
+STREET_SUFFIXED = re.compile(
+    r"\b[A-Za-zÄÖÜäöü][a-zäöüß]+(?:-[A-Za-zÄÖÜäöüß]+)*-?"
+    r"(?i:straße|strasse|str\.|straat|gasse|weg|allee|platz|laan|plein|gracht|damm),?\s+\d{1,5}[a-zA-Z]?\b"
+)
+# The kind first, then the name, then the number, which must end the address ("Via Roma 10, Milano"),
+# so that "Via WhatsApp 3 times" stays as written: "Calle Mayor 5", "Via della Spiga 12".
+STREET_PREFIXED = re.compile(
+    r"\b(?:Calle|Avenida|Paseo|Plaza|Via|Viale|Piazza|Rua)"
+    r"(?:\s+(?:(?:de|del|la|las|los|da|do|dos|das|della|delle|dei|di)\s+)*[A-ZÁÉÍÓÚ][\w'\u2019-]*){1,3}"
+    r",?\s+\d{1,5}[a-zA-Z]?\b(?=\s*$|\s*[,.;:!?)\n]|\s+[A-Z0-9])"
+)
+# French: "12 rue de la Paix", "3 rue de l'Église", "5, place d'Italie" (a name of two letters or
+# more, so "1 place I can go" stays as written).
+STREET_FRENCH = re.compile(
+    r"\b\d{1,5}(?:\s?(?:bis|ter))?,?\s+(?i:rue|avenue|boulevard|chemin|place|allée|impasse|quai)"
+    r"(?:\s+(?:de|du|des|la|le))*\s+(?:[ld]['\u2019])?[A-ZÉÈ][\w'\u2019-]+(?:\s[A-ZÉÈ][\w'\u2019-]+)*"
 )
 
 
@@ -65,11 +79,8 @@ def _cards(match: re.Match[str]) -> str | None:
     return "[card]" if 13 <= len(digits) <= 19 and luhn_valid(digits) else None
 
 
-def _ibans(match: re.Match[str]) -> str | None:
-    written = match.group(0)
-    if written == written.upper():
-        return "[iban]"
-    compact = written.replace(" ", "").upper()
+def _typed_ibans(match: re.Match[str]) -> str | None:
+    compact = match.group(0).replace(" ", "").upper()
     digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
     return "[iban]" if int(digits) % 97 == 1 else None
 
@@ -85,13 +96,16 @@ def _orders(match: re.Match[str]) -> str | None:
 
 RULES: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str | None]], ...] = (
     ("email", EMAIL, lambda m: "[email]"),
-    ("iban", IBAN, _ibans),
+    ("iban", IBAN, lambda m: "[iban]"),
+    ("iban", IBAN_TYPED, _typed_ibans),
     ("card", CARD, _cards),
     ("order number", ORDER, _orders),
     ("account number", ACCOUNT, _orders),
     ("phone", PHONE, lambda m: "[phone]"),
     ("number", LONG_NUMBER, lambda m: "[number]"),
-    ("address", STREET_NAMED_FIRST, lambda m: "[address]"),
+    ("address", STREET_SUFFIXED, lambda m: "[address]"),
+    ("address", STREET_PREFIXED, lambda m: "[address]"),
+    ("address", STREET_FRENCH, lambda m: "[address]"),
     ("address", STREET, lambda m: "[address]"),
 )
 

@@ -62,6 +62,9 @@ def test_the_report_says_when_no_threshold_reaches_the_targets() -> None:
     assert "suggested threshold 0.900, the lowest to reach answer precision 95%" in reached
     assert "coverage 33.3%" in reached
     assert "no threshold reaches answer precision 95%" in missed
+    # Rounded up, never down: 0.873 would also answer the question at 0.8731, which is wrong.
+    close = [Outcome("a", "a", 0.87349), Outcome("a", "b", 0.8731)]
+    assert "suggested threshold 0.874," in report(evaluate(close, threshold=0.6, sweep=()))
 
 
 def test_the_eval_command_reads_any_format_and_prints_json(tmp_path: Path) -> None:

@@ -238,3 +238,34 @@ def test_an_article_whose_phrasings_fill_every_neighbour_is_still_measured_again
     assert (best.article.slug, runner_up.article.slug) == ("refunds", "hours")
     assert best.confidence > best.score + 2 * 0.25, "far ahead of the runner-up, found deeper"
     assert top_answer([best, runner_up], Settings().kb_answer_threshold) is best
+
+
+def test_the_runner_up_is_looked_for_in_the_graph_even_when_a_layer_offers_another() -> None:
+    # "refunds" fills the graph's first 64 neighbours; "refund-status" lies just beyond, close; the
+    # edited "hours", far off, sits in the exact layer above.
+    articles = [
+        Article(slug="refunds", title="Refunds", questions=tuple(f"refund {n}" for n in range(79)), answer="a"),
+        Article(slug="refund-status", title="Refund status", questions=("is my refund on its way",), answer="b"),
+        Article(slug="hours", title="Opening hours", questions=("when do you open",), answer="c"),
+    ]
+    vectors = np.zeros((84, 90), np.float32)
+    vectors[:80, 0] = 0.9
+    vectors[np.arange(80), 2 + np.arange(80)] = (1 - 0.9**2) ** 0.5
+    vectors[80:82, 0], vectors[80:82, 1] = 0.79, (1 - 0.79**2) ** 0.5
+    vectors[82:, 1] = 1.0
+    wide = _Fixed()
+    wide.dimension = 90
+    base = KnowledgeIndex(wide, articles, vectors, exact_up_to=50)
+    edited = Article(slug="hours", title="Hours", questions=("when do you open", "hours"), answer="c", version=2)
+    far = np.zeros((3, 90), np.float32)
+    far[:, 88] = 1.0
+    layered = base.updated([*articles[:2], edited], lambda texts: far[: len(texts)])
+    question = np.zeros((1, 90), np.float32)
+    question[0, 0], question[0, 89] = 0.95, (1 - 0.95**2) ** 0.5
+
+    found = layered.search_vectors(question, limit=3)[0]
+
+    assert not layered.exact and layered.layered == 3
+    assert [m.article.slug for m in found] == ["refunds", "refund-status", "hours"]
+    best, runner_up = found[0], found[1]
+    assert best.confidence == pytest.approx(best.score + 2 * (best.score - runner_up.score), abs=1e-3)

@@ -29,6 +29,13 @@ from app.privacy.masking import contact_details, for_the_bot, luhn_valid, mask
         ("j'habite au 12 rue de la Paix à Paris", "j'habite au [address] à Paris", ("address",)),
         ("send it to 14 bis avenue Victor Hugo", "send it to [address]", ("address",)),
         ("au 3 rue de l'Église, Lyon", "au [address], Lyon", ("address",)),
+        ("12 Rue de Rivoli, Paris", "[address], Paris", ("address",)),
+        ("Karl-Marx-Straße 5 in Berlin", "[address] in Berlin", ("address",)),
+        ("Calle de la Paz 5", "[address]", ("address",)),
+        ("Via della Spiga 12, Milano", "[address], Milano", ("address",)),
+        ("AT611904300234573201 please", "[iban] please", ("iban",)),
+        ("ES91 2100 0418 4502 0005 1332 for the refund", "[iban] for the refund", ("iban",)),
+        ("at611904300234573201 with thanks", "[iban] with thanks", ("iban",)),
         ("5, place d\u2019Italie", "[address]", ("address",)),
     ],
 )
@@ -46,7 +53,12 @@ def test_personal_data_is_masked_by_kind(text: str, masked: str, kinds: tuple[st
         "is delivery free over 50 EUR?",
         "opening hours 9-17",
         "Via email 5 times already",
+        "Via WhatsApp 3 times already",
+        "Via Chrome 120 on Windows",
+        "There is only 1 place I can pick it up",
+        "I rented a 2 bd House",
         "we have 12 places left",
+        "Norwegian 5 times",
     ],
 )
 def test_ordinary_questions_are_left_alone(text: str) -> None:
@@ -59,6 +71,19 @@ def test_an_iban_in_lower_case_is_masked_only_when_its_check_digits_add_up() -> 
     # though its digits are still masked as a phone number would be.
     assert "iban" not in mask("refund to nl91 abna 0417 1643 01 please").found
     assert mask("DE89 3704 0044 0532 0130 00").text == "[iban]"
+
+
+def test_letters_outside_ascii_never_break_the_iban_check() -> None:
+    # With case folding, "İ" and the Kelvin sign once matched [A-Z] and crashed the check digits' sum.
+    for text in ("ab12 İbcd efgh", "\u212ab12 abcd efgh ijkl"):
+        assert mask(text).text == text
+
+
+def test_long_runs_of_spaces_between_street_words_are_masked_in_one_pass() -> None:
+    # Each of these took the street patterns minutes once (backtracking over how to split the
+    # spaces); a message of 2,000 characters could hold a worker for an hour.
+    for text in ("Calle" + (" " * 300 + "De") * 3 + "x", "12 rue" + (" \n" * 300 + "de") * 3 + "x"):
+        assert mask(text).text == text
 
 
 def test_luhn_tells_card_numbers_from_other_long_numbers() -> None:
