@@ -24,12 +24,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from app.settings import get_settings
 from bench.report import Measure, Report
 from knowledge import Article, KnowledgeIndex, Match, OnnxEmbedder, onnx, tuning
-from knowledge.evaluation import MOST_OUT_OF_SCOPE, TARGET_PRECISION, Outcome, evaluate
+from knowledge.evaluation import MOST_OUT_OF_SCOPE, TARGET_PRECISION, Outcome, evaluate, suggest
 
 HELD_OUT = 0.2
 SIZES: tuple[int | None, ...] = (10, 30, None)
@@ -95,18 +93,6 @@ def articles(dataset: Dataset, per_intent: int | None, seed: int = 0) -> list[Ar
     return built
 
 
-def plain_coverage(scores: np.ndarray, right: np.ndarray, in_scope: np.ndarray) -> tuple[float, float, float]:
-    """The plain lookup's best coverage at 95 percent precision in hindsight: (coverage, oos answered, threshold)."""
-    best = (0.0, 0.0, 1.0)
-    for threshold in np.unique(scores):
-        answered = scores >= threshold
-        if answered.sum() and (right & answered).sum() / answered.sum() >= TARGET_PRECISION:
-            coverage = (answered & in_scope).sum() / in_scope.sum()
-            if coverage > best[0]:
-                best = (float(coverage), float((answered & ~in_scope).sum() / (~in_scope).sum()), float(threshold))
-    return best
-
-
 def tuned_search(built: list[Article], questions: list[str]) -> tuple[list[list[Match]], float]:
     """The questions searched as the service would after `carebridge kb tune`, and the tuning's seconds."""
     started = time.monotonic()
@@ -135,7 +121,6 @@ def measure(dataset: Dataset, stock: OnnxEmbedder, threshold: float, report: Rep
     expected = [slug_of(intent) for _, intent in dataset.in_scope] + [None] * len(dataset.out_of_scope)
     unseen = dataset.unseen_out_of_scope
     vectors = stock.encode(questions + unseen)
-    in_scope = np.array([e is not None for e in expected])
     for size in SIZES:
         label = f"{dataset.name}, {size or 'all'} per intent"
         built = articles(dataset, size)
@@ -145,12 +130,15 @@ def measure(dataset: Dataset, stock: OnnxEmbedder, threshold: float, report: Rep
         ours_found, unseen_ours = split(both, unseen)
         ours = outcomes_of(expected, ours_found)
         # The baseline's answer: the article of the single most similar example question.
+        # Its threshold is the one giving it 95 percent precision in hindsight, however many
+        # out-of-scope questions that answers.
         nearest = [max(matches, key=lambda m: m.similarity) for matches in found_stock]
-        plain = [m.article.slug for m in nearest]
-        plain_best = np.array([m.similarity for m in nearest])
-        top1_plain = float(np.mean([p == e for p, e in zip(plain, expected, strict=True) if e is not None]))
-        right_plain = np.array([p == e for p, e in zip(plain, expected, strict=True)])
-        coverage_plain, oos_plain, _ = plain_coverage(plain_best, right_plain, in_scope)
+        plain = [Outcome(e, m.article.slug, m.similarity) for e, m in zip(expected, nearest, strict=True)]
+        plain_quality = evaluate(plain, threshold, sweep=())
+        top1_plain = plain_quality.top1_accuracy
+        plain_best = suggest(plain, out_of_scope=1.0)
+        coverage_plain = plain_best.coverage if plain_best else 0.0
+        oos_plain = plain_best.out_of_scope_answered if plain_best else 0.0
         tuned_quality, stock_quality = evaluate(ours, threshold, sweep=()), evaluate(untuned, threshold, sweep=())
         chosen, stock_chosen = tuned_quality.at_threshold, stock_quality.at_threshold
         # Tuning takes minutes per knowledge base; say how each went as it comes.
