@@ -26,9 +26,24 @@ ORDER = re.compile(r"(?i)\border" + _NUMBERED)
 ACCOUNT = re.compile(r"(?i)\b(?:account|acct|customer|invoice|ref(?:erence)?)" + _NUMBERED)
 # Any other long run of digits is an identifier of some kind (tracking, account, membership).
 LONG_NUMBER = re.compile(r"\b\d{8,}\b")
+# Words that join a number to a noun in ordinary speech ("3 weeks on the way", "5 hours down the
+# road"), and never stand in a street's name between its number and its kind.
+_NOT_A_NAME = (
+    r"(?!(?:the|a|an|on|in|at|by|to|of|for|from|with|down|up|along|across|over|off|into|onto|my|your|our|"
+    r"his|her|their|this|that|and|or|is|was|are|per)\b)"
+)
+# The number, then the name, then the kind: "221B Baker Street", "12 main st", "350 5th Ave". Kinds
+# that are not also common words may follow a name typed in lower case.
 STREET = re.compile(
-    r"(?i)\b\d{1,5}[a-z]?\s+(?:[A-Z][a-z]+\s){0,3}(?:street|st\.|road|rd\.|avenue|ave\.|lane|ln\.|drive|dr\.|"
-    r"boulevard|blvd\.|way|straat|strasse|straße|weg|laan)\b"
+    r"(?i)\b\d{1,5}[a-z]?\s+(?:" + _NOT_A_NAME + r"[a-z0-9][\w'\u2019.-]*\s+){1,3}"
+    r"(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|highway|hwy|parkway|pkwy|straat|strasse|straße|laan)"
+    r"\.?(?!\w)(?-i:\s+(?:NW|NE|SW|SE)\b)?"
+)
+# Kinds that are also common words ("the way", "first place", "too close") need a capitalised name:
+# "10 Downing Way", "4 Privet Drive", "7 Eccles Close".
+STREET_CAPITALISED = re.compile(
+    r"\b\d{1,5}[a-zA-Z]?\s+(?:[A-Z][\w'\u2019.-]*\s+){1,3}"
+    r"(?:Way|Drive|Dr|Place|Pl|Close|Court|Ct|Square|Sq|Terrace|Crescent|Grove|Gardens|Mews|Row|Walk)\.?(?!\w)"
 )
 # The street's name first, its kind at the end of it, then the number: "Hauptstraße 5",
 # "Karl-Marx-Str. 3", "Kerkstraat 12a".
@@ -37,17 +52,45 @@ STREET_SUFFIXED = re.compile(
     r"(?i:straße|strasse|str\.|straat|gasse|weg|allee|platz|laan|plein|gracht|damm),?\s+\d{1,5}[a-zA-Z]?\b"
 )
 # The kind first, then the name, then the number, which must end the address ("Via Roma 10, Milano"),
-# so that "Via WhatsApp 3 times" stays as written: "Calle Mayor 5", "Via della Spiga 12".
+# so that "Via WhatsApp 3 times" stays as written: "Calle Mayor 5", "Via della Spiga 12", "Rue de
+# Rivoli 5". Kinds that are not English words may be typed in lower case, with the name; "Via" and
+# "Plaza" need a capitalised name.
+_PARTICLES = r"(?:(?:de|del|la|las|los|da|do|dos|das|della|delle|dei|di|du|des|le)\s+|[ld]['\u2019]){0,3}"
+_ADDRESS_ENDS = r",?\s+\d{1,5}[a-zA-Z]?\b(?=\s*$|\s*[,.;:!?)\n]|\s+[A-Z0-9])"
 STREET_PREFIXED = re.compile(
-    r"\b(?:Calle|Avenida|Paseo|Plaza|Via|Viale|Piazza|Rua)"
-    r"(?:\s+(?:(?:de|del|la|las|los|da|do|dos|das|della|delle|dei|di)\s+)*[A-ZÁÉÍÓÚ][\w'\u2019-]*){1,3}"
-    r",?\s+\d{1,5}[a-zA-Z]?\b(?=\s*$|\s*[,.;:!?)\n]|\s+[A-Z0-9])"
+    r"\b(?:(?i:calle|carrer|avenida|paseo|viale|piazza|corso|rua|travessa|praça|rue)"
+    r"(?:\s+" + _PARTICLES + r"[^\W\d_][\w'\u2019-]*){1,3}"
+    r"|(?:Via|Plaza)(?:\s+" + _PARTICLES + r"[A-ZÁÉÍÓÚ][\w'\u2019-]*){1,3})" + _ADDRESS_ENDS
 )
 # French: "12 rue de la Paix", "3 rue de l'Église", "5, place d'Italie" (a name of two letters or
 # more, so "1 place I can go" stays as written).
 STREET_FRENCH = re.compile(
     r"\b\d{1,5}(?:\s?(?:bis|ter))?,?\s+(?i:rue|avenue|boulevard|chemin|place|allée|impasse|quai)"
     r"(?:\s+(?:de|du|des|la|le))*\s+(?:[ld]['\u2019])?[A-ZÉÈ][\w'\u2019-]+(?:\s[A-ZÉÈ][\w'\u2019-]+)*"
+)
+
+# Post boxes: "PO Box 1234", "Postfach 10 12", "Apartado de Correos 45".
+PO_BOX = re.compile(
+    r"(?i)\b(?:p\.?\s?o\.?\s?box|postfach|apartado(?:\s+de\s+correos)?|casella\s+postale)\s*(?:no\.?\s*)?\d{1,6}\b"
+)
+# A postcode alone is mostly ordinary digits ("10115", "2000 Euro"), so it is taken where it cannot be
+# anything else: after the word for it, after a US state's code, or right after an address and its town.
+POSTCODE_NAMED = re.compile(
+    r"(?i)\b(?:post\s?code|postal\s+code|zip(?:\s?code)?|plz)\s*(?:is\s+)?[:#]?\s*"
+    r"((?=[a-z]{0,4}\d)[a-z0-9]{2,5}(?:[ ]?[a-z0-9]{2,4})?)\b"
+)
+_US_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
+    "OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC"
+)
+US_ZIP = re.compile(r"\b(?:" + _US_STATES + r"),?\s+(\d{5}(?:-\d{4})?)\b")
+# A British postcode after its town, ending the address: "London SW1A 1AA". (Its last two letters
+# are never C, I, K, M, O or V.)
+UK_POSTCODE = re.compile(r"\b[A-Z][a-z]+,?\s+([A-Z]{1,2}\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2})(?=\s*$|\s*[,.;!?)\n])")
+# ", London NW1 6XE", ", 10115 Berlin", " 1012 AB Amsterdam", ", Lyon 69002"
+POSTCODE_AFTER_ADDRESS = re.compile(
+    r"(?<=\[address\]),?\s+(?:[A-Z][\w'\u2019-]+,?\s+){0,3}"
+    r"([A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[1-9]\d{3}[ ]?[A-Z]{2}|\d{4,5})\b"
 )
 
 
@@ -85,13 +128,18 @@ def _typed_ibans(match: re.Match[str]) -> str | None:
     return "[iban]" if int(digits) % 97 == 1 else None
 
 
-def _orders(match: re.Match[str]) -> str | None:
-    # Keep the word ("order"), mask the number, and only when it has a digit (not "order status").
-    if not any(c.isdigit() for c in match.group(1)):
-        return None
-    start, end = match.span(1)
-    whole_start = match.start(0)
-    return match.group(0)[: start - whole_start] + "[number]" + match.group(0)[end - whole_start :]
+def _group_masked(replacement: str) -> Callable[[re.Match[str]], str | None]:
+    """Masks only the match's first group, keeping the words that told what it is ("order", "zip"),
+    and only when the group holds a digit (not "order status")."""
+
+    def replace(match: re.Match[str]) -> str | None:
+        if not any(c.isdigit() for c in match.group(1)):
+            return None
+        start, end = match.span(1)
+        whole_start = match.start(0)
+        return match.group(0)[: start - whole_start] + replacement + match.group(0)[end - whole_start :]
+
+    return replace
 
 
 RULES: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str | None]], ...] = (
@@ -99,14 +147,20 @@ RULES: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str | None]],
     ("iban", IBAN, lambda m: "[iban]"),
     ("iban", IBAN_TYPED, _typed_ibans),
     ("card", CARD, _cards),
-    ("order number", ORDER, _orders),
-    ("account number", ACCOUNT, _orders),
+    ("order number", ORDER, _group_masked("[number]")),
+    ("account number", ACCOUNT, _group_masked("[number]")),
+    ("postcode", POSTCODE_NAMED, _group_masked("[postcode]")),
+    ("postcode", US_ZIP, _group_masked("[postcode]")),
+    ("address", PO_BOX, lambda m: "[address]"),
     ("phone", PHONE, lambda m: "[phone]"),
     ("number", LONG_NUMBER, lambda m: "[number]"),
     ("address", STREET_SUFFIXED, lambda m: "[address]"),
     ("address", STREET_PREFIXED, lambda m: "[address]"),
     ("address", STREET_FRENCH, lambda m: "[address]"),
     ("address", STREET, lambda m: "[address]"),
+    ("address", STREET_CAPITALISED, lambda m: "[address]"),
+    ("postcode", POSTCODE_AFTER_ADDRESS, _group_masked("[postcode]")),
+    ("postcode", UK_POSTCODE, _group_masked("[postcode]")),
 )
 
 
