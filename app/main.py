@@ -34,6 +34,7 @@ from app.customers.router import router as customers_router
 from app.db import checkpoint, make_engine, session_factory
 from app.errors import install_error_handlers
 from app.health import router as health_router
+from app.kb import tuned_models
 from app.kb.live import LiveIndex
 from app.kb.manage import router as kb_manage_router
 from app.kb.router import router as kb_router
@@ -59,7 +60,7 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
     hub = Hub(open_session, bus, keep_for=timedelta(days=settings.agent_feed_days))
     http = httpx.AsyncClient()
     if embedder is None:
-        model = await asyncio.to_thread(onnx.for_knowledge, settings.embedding_model_dir)
+        model = await asyncio.to_thread(tuned_models.model_file, open_session, settings.embedding_model_dir)
         embedder = await asyncio.to_thread(OnnxEmbedder, model)
     knowledge = LiveIndex(embedder, settings.var_dir / "knowledge-index")
     await knowledge.start(open_session)
@@ -174,21 +175,27 @@ async def _checkpoint_forever(services: Services) -> None:
 
 
 async def _follow_model_forever(services: Services) -> None:
-    """A model `carebridge kb tune` wrote (or `--reset` removed) answers customers within seconds,
-    with no restart. The file is looked at every time; it is hashed only when it changed (or on the
-    first look, which catches a change made while the service started), loaded only when its hash
-    is not the model in use."""
+    """The model `carebridge kb tune` recorded (or `--reset` went back from) answers customers within
+    seconds, with no restart, on every instance sharing the database. Until the database names one,
+    the models folder decides: its file is hashed only when its stat changed (or on the first look,
+    which catches a change made while the service started)."""
     models_dir = services.settings.embedding_model_dir
+    stock = await asyncio.to_thread(lambda: onnx.fingerprint(onnx.prepared(models_dir)))
     seen: tuple[Path, int, int] | None = None
     while True:
         await asyncio.sleep(MODEL_CHECK_SECONDS)
         try:
-            current = await asyncio.to_thread(_model_file, models_dir)
-            if current == seen:
-                continue
-            if await asyncio.to_thread(onnx.fingerprint, current[0]) != services.knowledge.model:
-                await services.knowledge.use_model(await asyncio.to_thread(OnnxEmbedder, current[0]))
-            seen = current
+            choice = await asyncio.to_thread(tuned_models.in_force, services.open_session)
+            if choice is None:
+                current = await asyncio.to_thread(_model_file, models_dir)
+                if current == seen:
+                    continue
+                if await asyncio.to_thread(onnx.fingerprint, current[0]) != services.knowledge.model:
+                    await services.knowledge.use_model(await asyncio.to_thread(OnnxEmbedder, current[0]))
+                seen = current
+            elif (choice.fingerprint or stock) != services.knowledge.model:
+                path = await asyncio.to_thread(tuned_models.graph_file, services.open_session, choice, models_dir)
+                await services.knowledge.use_model(await asyncio.to_thread(OnnxEmbedder, path))
         except Exception:
             log.exception("event=knowledge_model_change_failed")
 

@@ -9,7 +9,14 @@ from app.canned.models import CannedResponse
 from app.channels.models import InboxEvent, OutboxItem
 from app.conversations.models import Conversation, Message
 from app.customers.models import ChannelIdentity, Customer
-from app.kb.models import AnswerRecord, ArticleRecord, ArticleVersion, KnowledgeState, UnansweredQuestion
+from app.kb.models import (
+    AnswerRecord,
+    ArticleRecord,
+    ArticleVersion,
+    KnowledgeModel,
+    KnowledgeState,
+    UnansweredQuestion,
+)
 from app.realtime.models import AgentEvent
 
 metadata = SQLModel.metadata
@@ -26,6 +33,7 @@ __all__ = [
     "Conversation",
     "Customer",
     "InboxEvent",
+    "KnowledgeModel",
     "KnowledgeState",
     "LoginAttempt",
     "Message",

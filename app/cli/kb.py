@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from app.db import SessionFactory, make_engine, session_factory, unit_of_work
 from app.kb import service as articles
+from app.kb import tuned_models
 from app.kb.importer import import_rows
 from app.kb.models import ArticleRecord, ArticleVersion
 from app.settings import Settings
@@ -80,15 +81,13 @@ class ProgressBar:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.kb_command == "eval":
         return evaluate(args, settings)
-    if args.kb_command == "tune" and args.reset:
-        return reset(settings)
     engine = make_engine(settings.database_url)
     open_session = session_factory(engine)
     try:
         if args.kb_command == "import":
             return load(args, open_session)
         if args.kb_command == "tune":
-            return tune(args, open_session, settings)
+            return reset(open_session, settings) if args.reset else tune(args, open_session, settings)
         return save(args, open_session)
     finally:
         engine.dispose()
@@ -172,10 +171,13 @@ def tune(args: argparse.Namespace, open_session: SessionFactory, settings: Setti
     started = time.monotonic()
     if tuned_model(published, target, args.passes, args.steps) is None:
         return 2
+    with unit_of_work(open_session) as session:
+        choice = tuned_models.record_tuned(session=session, graph=target)
     print(
         f"tuned on {len(published)} published articles in {time.monotonic() - started:.0f} s; "
-        f"written to {target}. A running service answers with it within seconds (it embeds every phrasing "
-        "again first); `carebridge kb tune --reset` undoes it."
+        f"written to {target} and recorded as model {choice.fingerprint}. Every running service sharing the "
+        "database answers with it within seconds (it embeds every phrasing again first); "
+        "`carebridge kb tune --reset` undoes it."
     )
     return 0
 
@@ -194,11 +196,16 @@ def tuned_model(published: list[Article], target: Path, passes: float, steps: in
     return tuning.tune_to_onnx(published, target, plan, progress=lambda done, _total: bar(done))
 
 
-def reset(settings: Settings) -> int:
-    target = onnx.tuned(settings.embedding_model_dir)
-    if not target.exists():
+def reset(open_session: SessionFactory, settings: Settings) -> int:
+    tuned_file = onnx.tuned(settings.embedding_model_dir)
+    was = tuned_models.in_force(open_session)
+    already_stock = not tuned_file.exists() if was is None else was.fingerprint is None
+    if not already_stock:
+        with unit_of_work(open_session) as session:
+            tuned_models.record_stock(session=session)
+    tuned_file.unlink(missing_ok=True)
+    if already_stock:
         print("no tuned model: the knowledge base already uses the stock one")
-        return 0
-    target.unlink()
-    print(f"removed {target}. A running service goes back to the stock model within seconds.")
+    else:
+        print("recorded the stock model: every running service sharing the database goes back to it within seconds.")
     return 0

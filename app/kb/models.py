@@ -64,6 +64,21 @@ class KnowledgeState(SQLModel, table=True):
     changed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class KnowledgeModel(SQLModel, table=True):
+    """One choice of the model the knowledge base embeds with; the newest row is in force. Tuned
+    graphs are kept whole here, so every instance sharing the database answers with the same one,
+    whichever machine `carebridge kb tune` ran on."""
+
+    __tablename__ = "knowledge_models"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The tuned graph's fingerprint (knowledge.onnx.fingerprint); None for the stock model, whose
+    # graph each instance exports itself and may differ by a byte from another's.
+    fingerprint: str | None = Field(default=None, max_length=80)
+    graph: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class AnswerRecord(SQLModel, table=True):
     """An answer the bot gave from an article: which one, which version, how sure, and whether it helped."""
 

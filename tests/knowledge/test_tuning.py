@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.db import make_engine, session_factory
+from app.kb import tuned_models
 from knowledge import Article, OnnxEmbedder, formats, onnx, tuning
 
 CAREBRIDGE = Path(sys.executable).parent / "carebridge"
@@ -102,10 +104,18 @@ def test_the_tune_command_writes_the_model_the_knowledge_base_then_uses(tmp_path
     assert f"tuned on {len(ARTICLES)} published articles" in tuned.stdout
     assert "5/5 (100%)" in tuned.stderr
     assert onnx.for_knowledge(tmp_path / "models") == tmp_path / "models" / onnx.TUNED
+    engine = make_engine(sqlite_url)
+    recorded = tuned_models.in_force(session_factory(engine))
+    assert recorded is not None and recorded.fingerprint == onnx.fingerprint(tmp_path / "models" / onnx.TUNED)
 
     reset = carebridge("kb", "tune", "--reset")
-    assert reset.returncode == 0 and "removed" in reset.stdout
+    again = carebridge("kb", "tune", "--reset")
+    assert reset.returncode == 0 and "recorded the stock model" in reset.stdout
     assert not (tmp_path / "models" / onnx.TUNED).exists()
+    after = tuned_models.in_force(session_factory(engine))
+    assert after is not None and after.fingerprint is None
+    assert again.returncode == 0 and "already uses the stock one" in again.stdout
+    engine.dispose()
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
-"""A model `carebridge kb tune` writes while the service runs answers customers within seconds, with
-no restart, and `--reset` goes back to the stock one; the unanswered questions are grouped with the
-vectors of the model in use, never a mix of two."""
+"""A model `carebridge kb tune` makes while the service runs answers customers within seconds, with
+no restart, on every instance sharing the database, and `--reset` goes back to the stock one; the
+unanswered questions are grouped with the vectors of the model in use, never a mix of two."""
 
 import asyncio
 import shutil
@@ -15,7 +15,7 @@ from sqlmodel import select
 from app.agents.models import Role
 from app.cli.background import LiveServer
 from app.db import make_engine, session_factory, unit_of_work
-from app.kb import insights
+from app.kb import insights, tuned_models
 from app.kb.models import UnansweredQuestion
 from app.settings import get_settings
 from knowledge import OnnxEmbedder, onnx, tuning
@@ -28,13 +28,26 @@ pytestmark = pytest.mark.slow
 QUESTION = "do you sell bike helmets for kids"
 
 
+@pytest.fixture(scope="module")
+def tuned_graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `carebridge kb tune` makes, kept short: a few steps on the demo articles."""
+    target = tmp_path_factory.mktemp("tuned") / onnx.TUNED
+    tuning.tune_to_onnx(load_demo_articles(), target, tuning.Plan(steps=5, articles_per_batch=8))
+    return target
+
+
+def stock_models(folder: Path) -> Path:
+    """A models folder holding only the stock graph, as a new instance's does."""
+    stock = onnx.prepared(get_settings().embedding_model_dir)
+    folder.mkdir()
+    shutil.copy(stock, folder / stock.name)
+    return folder
+
+
 @pytest.fixture
 def service(sqlite_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     """The service choosing its own model from a folder holding only the stock graph."""
-    stock = onnx.prepared(get_settings().embedding_model_dir)
-    models = tmp_path / "models"
-    models.mkdir()
-    shutil.copy(stock, models / stock.name)
+    models = stock_models(tmp_path / "models")
     seed(sqlite_url)
     with instance(sqlite_url, tmp_path, None, embedding_model_dir=models) as server:
         yield server
@@ -56,8 +69,9 @@ def kept_vector(service: LiveServer) -> tuple[str | None, np.ndarray]:
 
 
 async def test_a_tuned_model_takes_over_without_a_restart_and_a_reset_goes_back(
-    service: LiveServer, tmp_path: Path
+    service: LiveServer, tmp_path: Path, tuned_graph: Path
 ) -> None:
+    # No choice is recorded in the database: the models folder decides, as before there was one.
     models = tmp_path / "models"
     stock = OnnxEmbedder(onnx.for_knowledge(models))
     engine = make_engine(service.app.state.settings.database_url)
@@ -80,9 +94,9 @@ async def test_a_tuned_model_takes_over_without_a_restart_and_a_reset_goes_back(
         assert (await http.get("/api/kb/unanswered", headers=headers)).status_code == 200
         assert kept_vector(service)[0] == stock.model
 
-        # What `carebridge kb tune` does, kept short: a few steps on the demo articles.
         target = onnx.tuned(models)
-        await asyncio.to_thread(tuning.tune_to_onnx, demo, target, tuning.Plan(steps=5, articles_per_batch=8))
+        shutil.copy(tuned_graph, models / "incoming")
+        (models / "incoming").replace(target)
         tuned = OnnxEmbedder(target)
         deadline = asyncio.get_running_loop().time() + 60
         while (await http.get("/healthz")).json()["embedding_model"] != tuned.model:
@@ -99,5 +113,44 @@ async def test_a_tuned_model_takes_over_without_a_restart_and_a_reset_goes_back(
         assert np.allclose(vector, tuned.encode([QUESTION])[0], atol=1e-5)
         assert not np.allclose(vector, stock.encode([QUESTION])[0], atol=1e-3), "tuning moved the vector"
 
-        target.unlink()  # `carebridge kb tune --reset`
+        target.unlink()
         await model_becomes(http, stock.model)
+
+
+@pytest.mark.postgres
+async def test_every_instance_sharing_the_database_follows_the_recorded_model(
+    postgres_url: str, tmp_path: Path, tuned_graph: Path
+) -> None:
+    seed(postgres_url)
+    folders = [stock_models(tmp_path / name) for name in ("a-models", "b-models", "c-models")]
+    stock = OnnxEmbedder(onnx.prepared(folders[0]))
+    tuned = onnx.fingerprint(tuned_graph)
+    engine = make_engine(postgres_url)
+    open_session = session_factory(engine)
+    with (
+        instance(postgres_url, tmp_path / "a", None, embedding_model_dir=folders[0]) as a,
+        instance(postgres_url, tmp_path / "b", None, embedding_model_dir=folders[1]) as b,
+    ):
+        async with (
+            httpx.AsyncClient(base_url=a.http_url, timeout=30) as http_a,
+            httpx.AsyncClient(base_url=b.http_url, timeout=30) as http_b,
+        ):
+            assert (await http_a.get("/healthz")).json()["embedding_model"] == stock.model
+
+            # `carebridge kb tune` ran on a third machine: only the database carries its graph.
+            with unit_of_work(open_session) as session:
+                tuned_models.record_tuned(session=session, graph=tuned_graph)
+            await model_becomes(http_a, tuned)
+            await model_becomes(http_b, tuned)
+            assert onnx.fingerprint(onnx.tuned(folders[1])) == tuned
+
+            # An instance started now answers with it from the first question.
+            with instance(postgres_url, tmp_path / "c", None, embedding_model_dir=folders[2]) as c:
+                async with httpx.AsyncClient(base_url=c.http_url, timeout=30) as http_c:
+                    assert (await http_c.get("/healthz")).json()["embedding_model"] == tuned
+
+            with unit_of_work(open_session) as session:  # `carebridge kb tune --reset`
+                tuned_models.record_stock(session=session)
+            await model_becomes(http_a, stock.model)
+            await model_becomes(http_b, stock.model)
+    engine.dispose()
