@@ -79,6 +79,7 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
             settings.rasa_timeout_seconds,
             action_url=settings.action_url,
             breaker=CircuitBreaker(failures_to_open=settings.rasa_failures_to_open),
+            token=settings.rasa_api_token(),
         ),
         knowledge=knowledge,
         direct_answer_threshold=settings.kb_direct_answer_threshold,

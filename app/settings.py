@@ -1,5 +1,7 @@
 """Every setting of the service, read from `CAREBRIDGE_*` environment variables (and `.env`)."""
 
+import os
+import secrets
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +33,9 @@ class Settings(BaseSettings):
     rasa_port: int = 5005
     action_port: int = 5055
     rasa_timeout_seconds: float = 10.0
+    # The token Rasa's HTTP API asks for: its tracker holds every conversation and its API can
+    # replace the model. Unset, one is made once and kept in var/rasa-token (see rasa_api_token).
+    rasa_token: str = ""
     # The action server, whose health decides with Rasa's whether the bot is back after an outage.
     action_url: str = ""
     # Failures in a row before the service stops asking Rasa, and how often it then probes Rasa's health.
@@ -103,6 +108,26 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.demo_password == DEMO_PASSWORD:
             raise ValueError("CAREBRIDGE_DEMO_PASSWORD is the public demo value; set a secret one in production")
         return self
+
+    def rasa_api_token(self) -> str:
+        """`rasa_token`, or the one kept in var/rasa-token, made by whichever of the service and the
+        Rasa server beside it asks first (readable by its owner only), so both agree across restarts."""
+        if self.rasa_token:
+            return self.rasa_token
+        path = self.var_dir / "rasa-token"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made = path.with_name(f".rasa-token.{os.getpid()}")
+            descriptor = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+            try:
+                os.link(made, path)  # whole or not at all, and never over another's
+            except FileExistsError:
+                pass
+            finally:
+                made.unlink()
+        return path.read_text().strip()
 
     @property
     def routing_policy(self) -> Policy:

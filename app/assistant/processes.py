@@ -26,17 +26,28 @@ def rasa_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[st
     return env
 
 
+# `rasa run` takes its API token only as --auth-token, on the command line, which every local user
+# can read (/proc/PID/cmdline); this hands it over from the environment, which only its owner can.
+_RASA_WITH_TOKEN = (
+    "import os, sys; from rasa.__main__ import main; "
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ.pop('CAREBRIDGE_RASA_TOKEN')]; "
+    "sys.exit(main())"
+)
+
+
 def rasa_server(settings: Settings, model: Path) -> ProcessSpec:
+    token = settings.rasa_api_token()
     env = rasa_env(
         settings,
         {
             # Read by bot/endpoints.yml.
             "CAREBRIDGE_ACTION_ENDPOINT_URL": f"http://127.0.0.1:{settings.action_port}/webhook",
             "CAREBRIDGE_RASA_TRACKER_URL": settings.rasa_tracker_url,
+            "CAREBRIDGE_RASA_TOKEN": token,
         },
     )
     argv = [
-        str(settings.rasa_venv / "bin" / "rasa"), "run",
+        str(settings.rasa_venv / "bin" / "python"), "-c", _RASA_WITH_TOKEN, "run",
         "--enable-api",
         "--interface", "127.0.0.1",
         "--port", str(settings.rasa_port),
@@ -49,7 +60,7 @@ def rasa_server(settings: Settings, model: Path) -> ProcessSpec:
         argv=argv,
         cwd=settings.bot_dir,
         env=env,
-        ready_url=f"http://127.0.0.1:{settings.rasa_port}/status",
+        ready_url=f"http://127.0.0.1:{settings.rasa_port}/status?token={token}",
         restart=True,
     )
 

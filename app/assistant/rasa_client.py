@@ -37,11 +37,14 @@ class RasaClient:
         *,
         action_url: str | None = None,
         breaker: CircuitBreaker | None = None,
+        token: str = "",
     ) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
         self._action_url = action_url.rstrip("/") if action_url else None
         self._timeout = timeout
+        # Rasa's HTTP API (its --auth-token) reads it from the query; its REST channel ignores it.
+        self._params = {"token": token} if token else {}
         self.breaker = breaker or CircuitBreaker()
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotOutput]:
@@ -61,7 +64,9 @@ class RasaClient:
         if self.breaker.is_open:
             raise BotUnavailable("the assistant is down (circuit open); not asked")
         try:
-            response = await self._http.post(f"{self._base_url}{path}", json=body, timeout=self._timeout)
+            response = await self._http.post(
+                f"{self._base_url}{path}", json=body, params=self._params, timeout=self._timeout
+            )
             response.raise_for_status()
             outputs = read(response.json())
         except (httpx.HTTPError, ValueError) as exc:
@@ -74,7 +79,7 @@ class RasaClient:
     async def is_ready(self) -> bool:
         """Rasa has a model loaded and, when known, the action server answers its health check."""
         try:
-            response = await self._http.get(f"{self._base_url}/status", timeout=2.0)
+            response = await self._http.get(f"{self._base_url}/status", params=self._params, timeout=2.0)
             status = response.json() if response.status_code == 200 else None
             if not isinstance(status, dict) or not status.get("model_file"):
                 return False

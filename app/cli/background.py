@@ -45,6 +45,11 @@ class Stack:
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
+    @property
+    def rasa_query(self) -> dict[str, str]:
+        """The query Rasa's HTTP API asks for: the token `carebridge up` made under its var folder."""
+        return {"token": (self.var_dir / "rasa-token").read_text().strip()}
+
     def child_pids(self) -> dict[str, int]:
         pids: dict[str, int] = json.loads((self.var_dir / "run" / "processes.json").read_text())
         return pids

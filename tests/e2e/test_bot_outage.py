@@ -72,7 +72,9 @@ async def ask(stack: Stack, http: httpx.AsyncClient, text: str, answer_contains:
 
 
 async def rasa_heard(stack: Stack, http: httpx.AsyncClient, customer: Customer) -> list[str]:
-    tracker = (await http.get(f"{stack.rasa_url}/conversations/{customer.conversation_id}/tracker")).json()
+    tracker = (
+        await http.get(f"{stack.rasa_url}/conversations/{customer.conversation_id}/tracker", params=stack.rasa_query)
+    ).json()
     return [event.get("text") for event in tracker["events"] if event["event"] == "user"]
 
 
@@ -141,7 +143,7 @@ async def test_customers_are_answered_through_a_hang_and_a_crash_of_rasa(
 
 async def ready(stack: Stack, http: httpx.AsyncClient) -> bool:
     try:
-        status = await http.get(f"{stack.rasa_url}/status", timeout=2)
+        status = await http.get(f"{stack.rasa_url}/status", params=stack.rasa_query, timeout=2)
     except httpx.HTTPError:
         return False
     return status.status_code == 200 and bool(status.json().get("model_file"))

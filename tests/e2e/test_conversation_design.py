@@ -95,7 +95,7 @@ async def test_rasa_keeps_no_email_or_phone_and_the_agent_gets_them_in_the_packe
     await bot_says(customer, chat, "please change the email on my account to jo.bloggs@example.com", "your account")
 
     packet = await take_and_resolve(agent, customer)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.rasa_port}", timeout=30) as rasa:
+    async with httpx.AsyncClient(base_url=stack.rasa_url, params=stack.rasa_query, timeout=30) as rasa:
         tracker = (await rasa.get(f"/conversations/{customer.conversation_id}/tracker")).text
     assert packet["reason"] == "account_specific"
     assert packet["slots"] == {"email": "jo.bloggs@example.com"}
@@ -182,7 +182,9 @@ async def test_after_a_person_resolves_the_bot_resumes_and_asks_for_a_rating(
     assert question["message"]["payload"]["quick_replies"] == ["1", "2", "3", "4", "5"]
     await bot_says(customer, chat, "5", "Thank you for your feedback")
     # The tracker was resumed, not reset: Rasa still has the conversation from before the handoff.
-    tracker = (await http.get(f"{stack.rasa_url}/conversations/{customer.conversation_id}/tracker")).json()
+    tracker = (
+        await http.get(f"{stack.rasa_url}/conversations/{customer.conversation_id}/tracker", params=stack.rasa_query)
+    ).json()
     heard = [event.get("text") for event in tracker["events"] if event["event"] == "user"]
     assert heard[:2] == ["How long does delivery take?", "I want to talk to a person"] and heard[-1] == "5"
     supervisor = {"Authorization": f"Bearer {add_person(stack, 'supervisor').token}"}

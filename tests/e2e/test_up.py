@@ -35,7 +35,7 @@ def test_up_prints_the_urls_and_every_server_answers(stack: Stack) -> None:
     health = httpx.get(f"{stack.http_url}/healthz").json()
     assert health["articles_indexed"] >= 30
     assert health["embedding_model"] == onnx.fingerprint(onnx.prepared(get_settings().embedding_model_dir))
-    assert httpx.get(f"{stack.rasa_url}/status").json()["model_file"]
+    assert httpx.get(f"{stack.rasa_url}/status", params=stack.rasa_query).json()["model_file"]
     assert httpx.get(f"http://127.0.0.1:{stack.action_port}/health").json() == {"status": "ok"}
 
 
@@ -71,3 +71,15 @@ def test_when_one_server_dies_up_names_it_and_stops_the_others(tmp_path: Path) -
         while any(alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not [name for name, pid in pids.items() if alive(pid)]
+
+
+def test_rasas_api_asks_for_a_token_that_no_command_line_shows(stack: Stack) -> None:
+    token = stack.rasa_query["token"]
+    tracker = f"{stack.rasa_url}/conversations/someone/tracker"
+
+    assert httpx.get(tracker).status_code == 401
+    assert httpx.get(tracker, params={"token": "a-guess"}).status_code == 401
+    assert httpx.get(tracker, params=stack.rasa_query).status_code == 200
+    for name, pid in stack.child_pids().items():
+        assert token.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes(), name
+    assert (stack.var_dir / "rasa-token").stat().st_mode & 0o777 == 0o600

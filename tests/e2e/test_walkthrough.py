@@ -80,7 +80,9 @@ async def test_bot_answers_then_a_person_takes_over(stack: Stack, http: httpx.As
     history = await customer.history()
     after_join = history[[m["text"] for m in history].index("Maria joined the conversation") :]
     assert [m["author"] for m in after_join] == ["system", "customer", "agent"]
-    tracker = (await http.get(f"{stack.rasa_url}/conversations/{customer.conversation_id}/tracker")).json()
+    tracker = (
+        await http.get(f"{stack.rasa_url}/conversations/{customer.conversation_id}/tracker", params=stack.rasa_query)
+    ).json()
     user_texts = [e.get("text") for e in tracker["events"] if e["event"] == "user"]
     assert "I want to talk to a person" in user_texts
     assert "Where is my refund? It's been two weeks" not in user_texts
