@@ -33,5 +33,6 @@ COPY --from=api /opt/minilm/ /opt/minilm/
 COPY bot/ ./
 RUN rasa train --config config.yml --domain domain.yml --data data --out /models --fixed-model-name carebridge
 EXPOSE 5005 5055
-CMD ["rasa", "run", "--enable-api", "--port", "5005", "--model", "/models/carebridge.tar.gz", \
+# serve.py: `rasa run` with its API behind CAREBRIDGE_RASA_TOKEN, passed by the environment.
+CMD ["python", "serve.py", "run", "--enable-api", "--port", "5005", "--model", "/models/carebridge.tar.gz", \
      "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]

@@ -15,3 +15,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     handler._carebridge = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # httpx logs every request's URL at INFO: query strings hold tokens (Rasa's API), and the
+    # service logs its own events instead.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_SECONDS = 1.0
 MODEL_CHECK_SECONDS = 2.0
+MODEL_RETRY_FIRST = 30.0
+MODEL_RETRY_MOST = 600.0
 
 
 async def start_services(settings: Settings, embedder: Embedder | None) -> Services:
@@ -179,12 +181,17 @@ async def _follow_model_forever(services: Services) -> None:
     """The model `carebridge kb tune` recorded (or `--reset` went back from) answers customers within
     seconds, with no restart, on every instance sharing the database. Until the database names one,
     the models folder decides: its file is hashed only when its stat changed (or on the first look,
-    which catches a change made while the service started)."""
+    which catches a change made while the service started). A recorded model that cannot be had
+    (its graph damaged or gone) is tried again ever less often, not every two seconds."""
     models_dir = services.settings.embedding_model_dir
-    stock = await asyncio.to_thread(lambda: onnx.fingerprint(onnx.prepared(models_dir)))
+    stock: str | None = None
     seen: tuple[Path, int, int] | None = None
+    # The choice that failed, when to try it again, and how long the wait was.
+    failed: tuple[int, float, float] | None = None
+    loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(MODEL_CHECK_SECONDS)
+        choice = None
         try:
             choice = await asyncio.to_thread(tuned_models.in_force, services.open_session)
             if choice is None:
@@ -194,11 +201,20 @@ async def _follow_model_forever(services: Services) -> None:
                 if await asyncio.to_thread(onnx.fingerprint, current[0]) != services.knowledge.model:
                     await services.knowledge.use_model(await asyncio.to_thread(OnnxEmbedder, current[0]))
                 seen = current
-            elif (choice.fingerprint or stock) != services.knowledge.model:
+                continue
+            if failed is not None and failed[0] == choice.id and loop.time() < failed[1]:
+                continue
+            if choice.fingerprint is None and stock is None:
+                stock = await asyncio.to_thread(lambda: onnx.fingerprint(onnx.prepared(models_dir)))
+            if (choice.fingerprint or stock) != services.knowledge.model:
                 path = await asyncio.to_thread(tuned_models.graph_file, services.open_session, choice, models_dir)
                 await services.knowledge.use_model(await asyncio.to_thread(OnnxEmbedder, path))
+            failed = None
         except Exception:
             log.exception("event=knowledge_model_change_failed")
+            if choice is not None:
+                wait = min(failed[2] * 2, MODEL_RETRY_MOST) if failed and failed[0] == choice.id else MODEL_RETRY_FIRST
+                failed = (choice.id, loop.time() + wait, wait)
 
 
 def _model_file(models_dir: Path) -> tuple[Path, int, int]:

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -117,16 +118,17 @@ class Settings(BaseSettings):
         path = self.var_dir / "rasa-token"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            made = path.with_name(f".rasa-token.{os.getpid()}")
-            descriptor = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_urlsafe(32))
+            descriptor, made = tempfile.mkstemp(dir=path.parent, prefix=".rasa-token.")  # mode 0600
             try:
+                with os.fdopen(descriptor, "w") as handle:
+                    handle.write(secrets.token_urlsafe(32))
+                    handle.flush()
+                    os.fsync(handle.fileno())
                 os.link(made, path)  # whole or not at all, and never over another's
             except FileExistsError:
                 pass
             finally:
-                made.unlink()
+                os.unlink(made)
         return path.read_text().strip()
 
     @property

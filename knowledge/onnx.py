@@ -18,6 +18,7 @@ from knowledge.embedder import Vectors
 MAX_TOKENS = 256
 DIMENSION = 384
 TUNED = "knowledge-tuned.onnx"
+FINGERPRINT_LENGTH = 16
 
 
 def model_dir() -> Path:
@@ -135,4 +136,9 @@ def fingerprint(model_path: Path) -> str:
     with model_path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def fingerprint_of(graph: bytes) -> str:
+    """`fingerprint` of a graph held in memory."""
+    return hashlib.sha256(graph).hexdigest()[:FINGERPRINT_LENGTH]

@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlencode
 
 from app.settings import Settings
 from app.supervisor import ProcessSpec
@@ -26,15 +27,6 @@ def rasa_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[st
     return env
 
 
-# `rasa run` takes its API token only as --auth-token, on the command line, which every local user
-# can read (/proc/PID/cmdline); this hands it over from the environment, which only its owner can.
-_RASA_WITH_TOKEN = (
-    "import os, sys; from rasa.__main__ import main; "
-    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ.pop('CAREBRIDGE_RASA_TOKEN')]; "
-    "sys.exit(main())"
-)
-
-
 def rasa_server(settings: Settings, model: Path) -> ProcessSpec:
     token = settings.rasa_api_token()
     env = rasa_env(
@@ -47,7 +39,8 @@ def rasa_server(settings: Settings, model: Path) -> ProcessSpec:
         },
     )
     argv = [
-        str(settings.rasa_venv / "bin" / "python"), "-c", _RASA_WITH_TOKEN, "run",
+        # bot/serve.py: `rasa run` with the token from the environment, not the command line.
+        str(settings.rasa_venv / "bin" / "python"), "serve.py", "run",
         "--enable-api",
         "--interface", "127.0.0.1",
         "--port", str(settings.rasa_port),
@@ -60,7 +53,7 @@ def rasa_server(settings: Settings, model: Path) -> ProcessSpec:
         argv=argv,
         cwd=settings.bot_dir,
         env=env,
-        ready_url=f"http://127.0.0.1:{settings.rasa_port}/status?token={token}",
+        ready_url=f"http://127.0.0.1:{settings.rasa_port}/status?{urlencode({'token': token})}",
         restart=True,
     )
 

@@ -43,43 +43,48 @@ class RasaClient:
         self._base_url = base_url.rstrip("/")
         self._action_url = action_url.rstrip("/") if action_url else None
         self._timeout = timeout
-        # Rasa's HTTP API (its --auth-token) reads it from the query; its REST channel ignores it.
-        self._params = {"token": token} if token else {}
+        # Rasa's HTTP API (its --auth-token) reads it from the query string, so it goes only where it
+        # is asked for (not to the REST channel) and never into an error message.
+        self._api_params = {"token": token} if token else {}
         self.breaker = breaker or CircuitBreaker()
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotOutput]:
         """Hand Rasa one customer message; returns what the bot said back, in order."""
         body = {"sender": sender, "message": as_words(text), "metadata": metadata}
-        return await self._call("/webhooks/rest/webhook", body, _spoken)
+        return await self._call("/webhooks/rest/webhook", body, _spoken, {})
 
     async def trigger(self, sender: str, intent: str) -> list[BotOutput]:
         """Tell the bot something happened outside the chat (an `EXTERNAL_` intent); returns what it said.
 
         The tracker goes on from where it was, so the bot resumes the conversation rather than start over.
         """
-        return await self._call(f"/conversations/{sender}/trigger_intent", {"name": intent}, _triggered)
+        return await self._call(
+            f"/conversations/{sender}/trigger_intent", {"name": intent}, _triggered, self._api_params
+        )
 
-    async def _call(self, path: str, body: dict[str, Any], read: Callable[[Any], list[BotOutput]]) -> list[BotOutput]:
+    async def _call(
+        self, path: str, body: dict[str, Any], read: Callable[[Any], list[BotOutput]], params: dict[str, str]
+    ) -> list[BotOutput]:
         """One request to Rasa behind the breaker: not sent while it is open, counted when it fails."""
         if self.breaker.is_open:
             raise BotUnavailable("the assistant is down (circuit open); not asked")
         try:
-            response = await self._http.post(
-                f"{self._base_url}{path}", json=body, params=self._params, timeout=self._timeout
-            )
+            response = await self._http.post(f"{self._base_url}{path}", json=body, params=params, timeout=self._timeout)
             response.raise_for_status()
             outputs = read(response.json())
         except (httpx.HTTPError, ValueError) as exc:
             if self.breaker.failed():
                 log.warning("event=assistant_circuit_opened failures=%d", self.breaker.failures)
-            raise BotUnavailable(f"Rasa at {self._base_url} failed: {type(exc).__name__}: {exc}") from exc
+            # An HTTP error's own text holds the URL, token and all.
+            why = f"HTTP {exc.response.status_code}" if isinstance(exc, httpx.HTTPStatusError) else str(exc)
+            raise BotUnavailable(f"Rasa at {self._base_url} failed: {type(exc).__name__}: {why}") from exc
         self.breaker.succeeded()
         return outputs
 
     async def is_ready(self) -> bool:
         """Rasa has a model loaded and, when known, the action server answers its health check."""
         try:
-            response = await self._http.get(f"{self._base_url}/status", params=self._params, timeout=2.0)
+            response = await self._http.get(f"{self._base_url}/status", params=self._api_params, timeout=2.0)
             status = response.json() if response.status_code == 200 else None
             if not isinstance(status, dict) or not status.get("model_file"):
                 return False

@@ -169,13 +169,19 @@ def tune(args: argparse.Namespace, open_session: SessionFactory, settings: Setti
         published = articles.published_articles(session=session)
     target = onnx.tuned(settings.embedding_model_dir)
     started = time.monotonic()
-    if tuned_model(published, target, args.passes, args.steps) is None:
-        return 2
+    # Made aside, recorded, and only then put where this host's service looks: a service that
+    # follows the database meanwhile never finds a graph the database does not hold.
+    with tempfile.TemporaryDirectory(prefix="carebridge-tune-") as folder:
+        made = tuned_model(published, Path(folder) / onnx.TUNED, args.passes, args.steps)
+        if made is None:
+            return 2
+        graph = made.read_bytes()
     with unit_of_work(open_session) as session:
-        choice = tuned_models.record_tuned(session=session, graph=target)
+        choice = tuned_models.record_tuned(session=session, graph=graph)
+    tuned_models.install(graph, target)
     print(
         f"tuned on {len(published)} published articles in {time.monotonic() - started:.0f} s; "
-        f"written to {target} and recorded as model {choice.fingerprint}. Every running service sharing the "
+        f"recorded as model {choice.fingerprint} and written to {target}. Every running service sharing the "
         "database answers with it within seconds (it embeds every phrasing again first); "
         "`carebridge kb tune --reset` undoes it."
     )
@@ -197,14 +203,13 @@ def tuned_model(published: list[Article], target: Path, passes: float, steps: in
 
 
 def reset(open_session: SessionFactory, settings: Settings) -> int:
-    tuned_file = onnx.tuned(settings.embedding_model_dir)
+    """Records the stock model, so every instance goes back to it, whatever its own folder holds."""
     was = tuned_models.in_force(open_session)
-    already_stock = not tuned_file.exists() if was is None else was.fingerprint is None
-    if not already_stock:
+    if was is None or was.fingerprint is not None:
         with unit_of_work(open_session) as session:
             tuned_models.record_stock(session=session)
-    tuned_file.unlink(missing_ok=True)
-    if already_stock:
+    onnx.tuned(settings.embedding_model_dir).unlink(missing_ok=True)
+    if was is not None and was.fingerprint is None:
         print("no tuned model: the knowledge base already uses the stock one")
     else:
         print("recorded the stock model: every running service sharing the database goes back to it within seconds.")

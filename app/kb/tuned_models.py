@@ -5,7 +5,9 @@ the stock model, and each instance copies a tuned graph into its own models fold
 Before any choice is recorded, the models folder decides, as `knowledge.onnx.for_knowledge` says.
 """
 
-import hashlib
+import logging
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +17,7 @@ from app.db import SessionFactory, unit_of_work
 from app.kb.models import KnowledgeModel
 from knowledge import onnx
 
-# Choices kept, graphs included: the one in force and the two before it, for an instance that was
-# slow to follow. Each graph is about 90 MB.
-KEEP = 3
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,8 @@ class Choice:
     fingerprint: str | None
 
 
-def record_tuned(*, session: Session, graph: Path) -> Choice:
-    return _record(session, KnowledgeModel(fingerprint=onnx.fingerprint(graph), graph=graph.read_bytes()))
+def record_tuned(*, session: Session, graph: bytes) -> Choice:
+    return _record(session, KnowledgeModel(fingerprint=onnx.fingerprint_of(graph), graph=graph))
 
 
 def record_stock(*, session: Session) -> Choice:
@@ -36,11 +36,11 @@ def record_stock(*, session: Session) -> Choice:
 
 
 def _record(session: Session, row: KnowledgeModel) -> Choice:
+    """Only the newest choice is kept: instances follow it alone, and a graph is about 90 MB."""
     session.add(row)
     session.flush()
     assert row.id is not None
-    kept = select(KnowledgeModel.id).order_by(col(KnowledgeModel.id).desc()).limit(KEEP)
-    session.exec(delete(KnowledgeModel).where(col(KnowledgeModel.id).not_in(kept.scalar_subquery())))
+    session.exec(delete(KnowledgeModel).where(col(KnowledgeModel.id) < row.id))
     return Choice(row.id, row.fingerprint)
 
 
@@ -54,9 +54,16 @@ def in_force(open_session: SessionFactory) -> Choice | None:
 
 
 def model_file(open_session: SessionFactory, models_dir: Path) -> Path:
-    """The graph this instance should embed with now."""
+    """The graph this instance should start with: the one in force, or the stock one if that cannot
+    be had (an instance that answers with the stock model beats one that does not start)."""
     choice = in_force(open_session)
-    return onnx.for_knowledge(models_dir) if choice is None else graph_file(open_session, choice, models_dir)
+    if choice is None:
+        return onnx.for_knowledge(models_dir)
+    try:
+        return graph_file(open_session, choice, models_dir)
+    except (LookupError, ValueError, OSError):
+        log.exception("event=knowledge_model_unavailable fingerprint=%s fallback=stock", choice.fingerprint)
+        return onnx.prepared(models_dir)
 
 
 def graph_file(open_session: SessionFactory, choice: Choice, models_dir: Path) -> Path:
@@ -72,9 +79,23 @@ def graph_file(open_session: SessionFactory, choice: Choice, models_dir: Path) -
         graph = None if row is None else row.graph
     if graph is None:
         raise LookupError(f"the tuned model {choice.fingerprint} is no longer in the database")
-    if hashlib.sha256(graph).hexdigest()[: len(choice.fingerprint)] != choice.fingerprint:
+    if onnx.fingerprint_of(graph) != choice.fingerprint:
         raise ValueError(f"the stored graph of model {choice.fingerprint} does not match its fingerprint")
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_bytes(graph)
-    partial.replace(target)
+    install(graph, target)
     return target
+
+
+def install(graph: bytes, target: Path) -> None:
+    """Put `graph` at `target` whole, under a name of its own until then: instances sharing a models
+    folder may copy the same graph at once, and none may load half of one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(graph)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
+from app import main
 from app.agents.models import Role
 from app.cli.background import LiveServer
 from app.db import make_engine, session_factory, unit_of_work
 from app.kb import insights, tuned_models
-from app.kb.models import UnansweredQuestion
+from app.kb.models import KnowledgeModel, UnansweredQuestion
 from app.settings import get_settings
 from knowledge import OnnxEmbedder, onnx, tuning
 from knowledge.demo import load_demo_articles
@@ -34,6 +35,11 @@ def tuned_graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("tuned") / onnx.TUNED
     tuning.tune_to_onnx(load_demo_articles(), target, tuning.Plan(steps=5, articles_per_batch=8))
     return target
+
+
+@pytest.fixture(scope="module")
+def tuned_bytes(tuned_graph: Path) -> bytes:
+    return tuned_graph.read_bytes()
 
 
 def stock_models(folder: Path) -> Path:
@@ -119,7 +125,7 @@ async def test_a_tuned_model_takes_over_without_a_restart_and_a_reset_goes_back(
 
 @pytest.mark.postgres
 async def test_every_instance_sharing_the_database_follows_the_recorded_model(
-    postgres_url: str, tmp_path: Path, tuned_graph: Path
+    postgres_url: str, tmp_path: Path, tuned_graph: Path, tuned_bytes: bytes
 ) -> None:
     seed(postgres_url)
     folders = [stock_models(tmp_path / name) for name in ("a-models", "b-models", "c-models")]
@@ -139,7 +145,7 @@ async def test_every_instance_sharing_the_database_follows_the_recorded_model(
 
             # `carebridge kb tune` ran on a third machine: only the database carries its graph.
             with unit_of_work(open_session) as session:
-                tuned_models.record_tuned(session=session, graph=tuned_graph)
+                tuned_models.record_tuned(session=session, graph=tuned_bytes)
             await model_becomes(http_a, tuned)
             await model_becomes(http_b, tuned)
             assert onnx.fingerprint(onnx.tuned(folders[1])) == tuned
@@ -154,3 +160,36 @@ async def test_every_instance_sharing_the_database_follows_the_recorded_model(
             await model_becomes(http_a, stock.model)
             await model_becomes(http_b, stock.model)
     engine.dispose()
+
+
+async def test_a_damaged_model_in_the_database_neither_stops_the_service_nor_is_retried_every_check(
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    seed(sqlite_url)
+    models = stock_models(tmp_path / "models")
+    stock = onnx.fingerprint(onnx.prepared(models))
+    engine = make_engine(sqlite_url)
+    with unit_of_work(session_factory(engine)) as session:
+        session.add(KnowledgeModel(fingerprint="0123456789abcdef", graph=b"not a graph"))
+    asked = load_demo_articles()[0]
+
+    with instance(sqlite_url, tmp_path, None, embedding_model_dir=models) as server:
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
+            started_with = (await http.get("/healthz")).json()["embedding_model"]
+            # The watcher finds the same choice in force and fails to load it; then it waits.
+            deadline = asyncio.get_running_loop().time() + 60
+            while not failures(caplog):
+                assert asyncio.get_running_loop().time() < deadline, "the watcher never tried the recorded model"
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(main.MODEL_CHECK_SECONDS * 3)
+            found = await http.post("/api/knowledge/search", json={"query": asked.questions[0]})
+            still = (await http.get("/healthz")).json()["embedding_model"]
+    engine.dispose()
+
+    assert started_with == stock == still
+    assert found.status_code == 200 and found.json()["answer"]["slug"] == asked.slug
+    assert len(failures(caplog)) == 1, "tried once, then left for MODEL_RETRY_FIRST seconds"
+
+
+def failures(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "knowledge_model_change_failed" in r.getMessage()]
