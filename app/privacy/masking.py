@@ -9,7 +9,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# Starting only where a run of such characters starts: from every point inside one, a long run with
+# no "@" was read to its end again.
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 # Typed in lower case an IBAN could be ordinary words, so its check digits must also add up (ISO
 # 13616: the number mod 97 is 1); after the bank's code every group holds a digit, so a word that
@@ -27,70 +29,93 @@ ACCOUNT = re.compile(r"(?i)\b(?:account|acct|customer|invoice|ref(?:erence)?)" +
 # Any other long run of digits is an identifier of some kind (tracking, account, membership).
 LONG_NUMBER = re.compile(r"\b\d{8,}\b")
 # Words that join a number to a noun in ordinary speech ("3 weeks on the way", "5 hours down the
-# road"), and never stand in a street's name between its number and its kind.
+# road", "3 In A Row"), and units ("1 TB Drive", "10 mile road trip"): never in a street's name
+# between its number and its kind.
 _NOT_A_NAME = (
-    r"(?!(?:the|a|an|on|in|at|by|to|of|for|from|with|down|up|along|across|over|off|into|onto|my|your|our|"
-    r"his|her|their|this|that|and|or|is|was|are|per)\b)"
+    r"(?!(?i:the|a|an|on|in|at|by|to|of|for|from|with|down|up|along|across|over|off|into|onto|my|your|our|"
+    r"his|her|their|this|that|and|or|is|was|are|per|tb|gb|mb|kb|km|mile|miles|hours?|minutes?|days?|"
+    r"weeks?|months?|years?|times)\b)"
+)
+# A kind followed by these is a thing, not an address: "road bikes", "lane passes", "Drive licences".
+_NOT_A_PLACE = (
+    r"(?!\s+(?i:trips?|bikes?|tests?|maps?|works|rage|passes|pass|highway|licen[cs]es?|storage|space|"
+    r"folders?|files?|accounts?|shirts?)\b)"
 )
 # The number, then the name, then the kind: "221B Baker Street", "12 main st", "350 5th Ave". Kinds
-# that are not also common words may follow a name typed in lower case.
+# that are not also common words may follow a name typed in lower case. "St" is also a saint, so
+# "2 green St Patrick's Day shirts" stays as written.
 STREET = re.compile(
     r"(?i)\b\d{1,5}[a-z]?\s+(?:" + _NOT_A_NAME + r"[a-z0-9][\w'\u2019.-]*\s+){1,3}"
-    r"(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|highway|hwy|parkway|pkwy|straat|strasse|straße|laan)"
-    r"\.?(?!\w)(?-i:\s+(?:NW|NE|SW|SE)\b)?"
+    r"(?:(?:street|road|rd|avenue|ave|lane|ln|boulevard|blvd|highway|hwy|parkway|pkwy|straat|strasse|straße|laan)"
+    r"\.?(?!\w)|st\.?(?!\w)(?!\s+(?-i:[A-Z])))" + _NOT_A_PLACE + r"(?-i:\s+(?:NW|NE|SW|SE)\b)?"
 )
 # Kinds that are also common words ("the way", "first place", "too close") need a capitalised name:
-# "10 Downing Way", "4 Privet Drive", "7 Eccles Close".
+# "10 Downing Way", "4 Privet Drive", "7 Eccles Close"; and "12 The Avenue".
 STREET_CAPITALISED = re.compile(
-    r"\b\d{1,5}[a-zA-Z]?\s+(?:[A-Z][\w'\u2019.-]*\s+){1,3}"
+    r"\b\d{1,5}[a-zA-Z]?\s+(?:(?:" + _NOT_A_NAME + r"[A-Z][\w'\u2019.-]*\s+){1,3}"
     r"(?:Way|Drive|Dr|Place|Pl|Close|Court|Ct|Square|Sq|Terrace|Crescent|Grove|Gardens|Mews|Row|Walk)\.?(?!\w)"
+    + _NOT_A_PLACE
+    + r"|The\s+(?:Avenue|Drive|Close|Crescent|Grove|Green|Parade|Mall|Strand|Square|Terrace|Walk|Mews|Lane)\b)"
 )
 # The street's name first, its kind at the end of it, then the number: "Hauptstraße 5",
-# "Karl-Marx-Str. 3", "Kerkstraat 12a".
+# "Karl-Marx-Str. 3", "Kerkstraat 12a"; or in two words, "Berliner Straße 12", "Lange Str. 5". It
+# starts where a hyphenated name starts, never inside one, or a long chain of them takes a while.
 STREET_SUFFIXED = re.compile(
-    r"\b[A-Za-zÄÖÜäöü][a-zäöüß]+(?:-[A-Za-zÄÖÜäöüß]+)*-?"
-    r"(?i:straße|strasse|str\.|straat|gasse|weg|allee|platz|laan|plein|gracht|damm),?\s+\d{1,5}[a-zA-Z]?\b"
+    r"(?<!-)\b(?:[A-Za-zÄÖÜäöü][a-zäöüß]+(?:-[A-Za-zÄÖÜäöüß]+)*-?"
+    r"(?i:straße|strasse|str\.|straat|gasse|weg|allee|platz|laan|plein|gracht|damm)"
+    r"|[A-ZÄÖÜ][a-zäöüß]+e[rns]?\s+(?:Straße|Strasse|Str\.|Allee|Platz|Weg|Gasse|Damm|Ring|Chaussee))"
+    r",?\s+\d{1,5}[a-zA-Z]?\b"
 )
 # The kind first, then the name, then the number, which must end the address ("Via Roma 10, Milano"),
 # so that "Via WhatsApp 3 times" stays as written: "Calle Mayor 5", "Via della Spiga 12", "Rue de
-# Rivoli 5". Kinds that are not English words may be typed in lower case, with the name; "Via" and
-# "Plaza" need a capitalised name.
+# Rivoli 5", "C/ Mayor 5", "Av. da Liberdade 110". Kinds that are not English words may be typed in
+# lower case, with the name; "Via" and "Plaza" need a capitalised name. A number before the kind
+# makes it the French order, "12 rue de la Paix, 75002 Paris", whose postcode is not a house number.
 _PARTICLES = r"(?:(?:de|del|la|las|los|da|do|dos|das|della|delle|dei|di|du|des|le)\s+|[ld]['\u2019]){0,3}"
 _ADDRESS_ENDS = r",?\s+\d{1,5}[a-zA-Z]?\b(?=\s*$|\s*[,.;:!?)\n]|\s+[A-Z0-9])"
 STREET_PREFIXED = re.compile(
-    r"\b(?:(?i:calle|carrer|avenida|paseo|viale|piazza|corso|rua|travessa|praça|rue)"
-    r"(?:\s+" + _PARTICLES + r"[^\W\d_][\w'\u2019-]*){1,3}"
-    r"|(?:Via|Plaza)(?:\s+" + _PARTICLES + r"[A-ZÁÉÍÓÚ][\w'\u2019-]*){1,3})" + _ADDRESS_ENDS
+    r"(?<!\d\s)(?<!\d,\s)(?:\b(?i:calle|carrer|avenida|avda\.|av\.|paseo|viale|piazza|p\.zza|corso|rua|travessa|"
+    r"praça|rue)|(?i:\bc/))"
+    r"(?:\s*" + _PARTICLES + r"[^\W\d_][\w'\u2019-]*){1,3}"
+    r"" + _ADDRESS_ENDS + r"|\b(?:Via|Plaza)(?:\s+" + _PARTICLES + r"[A-ZÁÉÍÓÚ][\w'\u2019-]*){1,3}" + _ADDRESS_ENDS
 )
-# French: "12 rue de la Paix", "3 rue de l'Église", "5, place d'Italie" (a name of two letters or
-# more, so "1 place I can go" stays as written).
+# French: "12 rue de la Paix", "3 rue de l'Église", "5, place d'Italie", "12 rue de la paix". A name
+# of two letters or more, capitalised after "place" and "avenue", so "1 place I can go" and "2 place
+# settings" stay as written.
 STREET_FRENCH = re.compile(
-    r"\b\d{1,5}(?:\s?(?:bis|ter))?,?\s+(?i:rue|avenue|boulevard|chemin|place|allée|impasse|quai)"
-    r"(?:\s+(?:de|du|des|la|le))*\s+(?:[ld]['\u2019])?[A-ZÉÈ][\w'\u2019-]+(?:\s[A-ZÉÈ][\w'\u2019-]+)*"
+    r"\b\d{1,5}(?:\s?(?:bis|ter))?,?\s+(?:(?i:rue|boulevard|chemin|allée|impasse|quai)"
+    r"(?:[ \t]+(?:de|du|des|la|le))*[ \t]+(?:[ld]['\u2019])?[^\W\d_][\w'\u2019-]+(?:[ \t][^\W\d_][\w'\u2019-]+)?"
+    r"|(?i:avenue|place)"
+    r"(?:\s+(?:de|du|des|la|le))*\s+(?:[ld]['\u2019])?[A-ZÉÈ][\w'\u2019-]+(?:\s[A-ZÉÈ][\w'\u2019-]+)*)"
 )
 
-# Post boxes: "PO Box 1234", "Postfach 10 12", "Apartado de Correos 45".
+# Post boxes: "PO Box 1234", "Postfach 10 12 34", "Apartado de Correos 45", "Postbus 1234".
 PO_BOX = re.compile(
-    r"(?i)\b(?:p\.?\s?o\.?\s?box|postfach|apartado(?:\s+de\s+correos)?|casella\s+postale)\s*(?:no\.?\s*)?\d{1,6}\b"
+    r"(?i)\b(?:p\.?\s?o\.?\s?box|post\s+office\s+box|postfach|postbus|apartado\s+(?:de\s+correos|postal)|"
+    r"casella\s+postale|caixa\s+postal|bo[iî]te\s+postale)\s*(?:no\.?\s*)?\d{1,6}(?:\s\d{2,3})*\b"
 )
 # A postcode alone is mostly ordinary digits ("10115", "2000 Euro"), so it is taken where it cannot be
-# anything else: after the word for it, after a US state's code, or right after an address and its town.
+# anything else: after the word for it, after a town and a US state's code, or right after an
+# address and its town. Only the forms postcodes take: "94105", "94105-1234", "1100-053", "1012 AB",
+# "SW1A 1AA".
+_POSTCODE_FORMS = r"[1-9]\d{3}[ ]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|\d{4,5}(?:-\d{3,4})?"
 POSTCODE_NAMED = re.compile(
-    r"(?i)\b(?:post\s?code|postal\s+code|zip(?:\s?code)?|plz)\s*(?:is\s+)?[:#]?\s*"
-    r"((?=[a-z]{0,4}\d)[a-z0-9]{2,5}(?:[ ]?[a-z0-9]{2,4})?)\b"
+    r"\b(?:(?i:post\s?code|postal\s+code|zip(?:\s?code)?|code\s+postal|c[oó]digo\s+postal)|PLZ|(?i:plz)(?=\s*(?::|ist\b)))"
+    r"\s*(?i:(?:is|ist|es|est)\b\s*)?[:#]?\s*((?i:" + _POSTCODE_FORMS + r"))\b"
 )
 _US_STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
     "OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC"
 )
-US_ZIP = re.compile(r"\b(?:" + _US_STATES + r"),?\s+(\d{5}(?:-\d{4})?)\b")
+US_ZIP = re.compile(r"\b[A-Z][a-z]+,\s+(?:" + _US_STATES + r")\s+(\d{5}(?:-\d{4})?)\b")
 # A British postcode after its town, ending the address: "London SW1A 1AA". (Its last two letters
-# are never C, I, K, M, O or V.)
-UK_POSTCODE = re.compile(r"\b[A-Z][a-z]+,?\s+([A-Z]{1,2}\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2})(?=\s*$|\s*[,.;!?)\n])")
-# ", London NW1 6XE", ", 10115 Berlin", " 1012 AB Amsterdam", ", Lyon 69002"
+# are never C, I, K, M, O or V, and "2TB" is a disk.)
+UK_POSTCODE = re.compile(
+    r"\b[A-Z][a-z]+,?\s+([A-Z]{1,2}\d[A-Z\d]?[ ]?(?!\d[TGMK]B\b)\d[ABD-HJLNP-UW-Z]{2})(?=\s*$|\s*[,.;!?)\n])"
+)
+# ", London NW1 6XE", ", 10115 Berlin", " 1012 AB Amsterdam", ", Lyon 69002", ", 1100-053 Lisboa"
 POSTCODE_AFTER_ADDRESS = re.compile(
-    r"(?<=\[address\]),?\s+(?:[A-Z][\w'\u2019-]+,?\s+){0,3}"
-    r"([A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|[1-9]\d{3}[ ]?[A-Z]{2}|\d{4,5})\b"
+    r"(?<=\[address\]),?\s+(?:[A-Z][\w'\u2019-]+,?\s+){0,3}(" + _POSTCODE_FORMS + r")\b"
 )
 
 
@@ -155,8 +180,8 @@ RULES: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str | None]],
     ("phone", PHONE, lambda m: "[phone]"),
     ("number", LONG_NUMBER, lambda m: "[number]"),
     ("address", STREET_SUFFIXED, lambda m: "[address]"),
-    ("address", STREET_PREFIXED, lambda m: "[address]"),
     ("address", STREET_FRENCH, lambda m: "[address]"),
+    ("address", STREET_PREFIXED, lambda m: "[address]"),
     ("address", STREET, lambda m: "[address]"),
     ("address", STREET_CAPITALISED, lambda m: "[address]"),
     ("postcode", POSTCODE_AFTER_ADDRESS, _group_masked("[postcode]")),
