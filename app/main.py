@@ -62,8 +62,7 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
     hub = Hub(open_session, bus, keep_for=timedelta(days=settings.agent_feed_days))
     http = httpx.AsyncClient()
     if embedder is None:
-        model = await asyncio.to_thread(tuned_models.model_file, open_session, settings.embedding_model_dir)
-        embedder = await asyncio.to_thread(OnnxEmbedder, model)
+        embedder = await asyncio.to_thread(tuned_models.starting_embedder, open_session, settings.embedding_model_dir)
     knowledge = LiveIndex(embedder, settings.var_dir / "knowledge-index")
     await knowledge.start(open_session)
     assignment = AssignmentFlows(

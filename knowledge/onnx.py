@@ -87,13 +87,16 @@ class OnnxEmbedder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        # Read once: the session and the model's name come from the same bytes, even if another
+        # process replaces the file meanwhile.
+        graph = model_path.read_bytes()
+        self._session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
         self._tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._batch_size = batch_size
         self.dimension = DIMENSION
-        self.model = fingerprint(model_path)
+        self.model = fingerprint_of(graph)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:

@@ -14,6 +14,7 @@ def rasa_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[st
     the MiniLM files its NLU featurizer reads (bot/components/minilm.py), exported first if need be."""
     env = dict(os.environ)
     env.pop("VIRTUAL_ENV", None)
+    env.pop("CAREBRIDGE_RASA_TOKEN", None)  # only the Rasa server is given it
     env.update(
         PATH=f"{settings.rasa_venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
         RASA_TELEMETRY_ENABLED="false",

@@ -77,7 +77,8 @@ class RasaClient:
                 log.warning("event=assistant_circuit_opened failures=%d", self.breaker.failures)
             # An HTTP error's own text holds the URL, token and all.
             why = f"HTTP {exc.response.status_code}" if isinstance(exc, httpx.HTTPStatusError) else str(exc)
-            raise BotUnavailable(f"Rasa at {self._base_url} failed: {type(exc).__name__}: {why}") from exc
+            cause = None if isinstance(exc, httpx.HTTPStatusError) else exc  # its text holds the URL too
+            raise BotUnavailable(f"Rasa at {self._base_url} failed: {type(exc).__name__}: {why}") from cause
         self.breaker.succeeded()
         return outputs
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, delete, select
 
 from app.db import SessionFactory, unit_of_work
 from app.kb.models import KnowledgeModel
-from knowledge import onnx
+from knowledge import OnnxEmbedder, onnx
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +53,16 @@ def in_force(open_session: SessionFactory) -> Choice | None:
     return None if row is None else Choice(*row)
 
 
-def model_file(open_session: SessionFactory, models_dir: Path) -> Path:
-    """The graph this instance should start with: the one in force, or the stock one if that cannot
-    be had (an instance that answers with the stock model beats one that does not start)."""
+def starting_embedder(open_session: SessionFactory, models_dir: Path) -> OnnxEmbedder:
+    """The model this instance starts with: the one in force, or the stock one if that cannot be had
+    or loaded (an instance that answers with the stock model beats one that does not start)."""
     choice = in_force(open_session)
-    if choice is None:
-        return onnx.for_knowledge(models_dir)
     try:
-        return graph_file(open_session, choice, models_dir)
-    except (LookupError, ValueError, OSError):
-        log.exception("event=knowledge_model_unavailable fingerprint=%s fallback=stock", choice.fingerprint)
-        return onnx.prepared(models_dir)
+        path = onnx.for_knowledge(models_dir) if choice is None else graph_file(open_session, choice, models_dir)
+        return OnnxEmbedder(path)
+    except Exception:
+        log.exception("event=knowledge_model_unavailable choice=%s fallback=stock", choice)
+        return OnnxEmbedder(onnx.prepared(models_dir))
 
 
 def graph_file(open_session: SessionFactory, choice: Choice, models_dir: Path) -> Path:
@@ -72,7 +71,7 @@ def graph_file(open_session: SessionFactory, choice: Choice, models_dir: Path) -
     if choice.fingerprint is None:
         return onnx.prepared(models_dir)
     target = onnx.tuned(models_dir)
-    if target.exists() and onnx.fingerprint(target) == choice.fingerprint:
+    if _holds(target, choice.fingerprint):
         return target
     with unit_of_work(open_session) as session:
         row = session.get(KnowledgeModel, choice.id)
@@ -85,6 +84,13 @@ def graph_file(open_session: SessionFactory, choice: Choice, models_dir: Path) -
     return target
 
 
+def _holds(target: Path, fingerprint: str) -> bool:
+    try:
+        return onnx.fingerprint(target) == fingerprint
+    except OSError:  # missing, or unreadable (written by another user): copied again
+        return False
+
+
 def install(graph: bytes, target: Path) -> None:
     """Put `graph` at `target` whole, under a name of its own until then: instances sharing a models
     folder may copy the same graph at once, and none may load half of one."""
@@ -92,6 +98,7 @@ def install(graph: bytes, target: Path) -> None:
     descriptor, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
     try:
         with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o644)  # not mkstemp's 0600: a service may run as another user
             handle.write(graph)
             handle.flush()
             os.fsync(handle.fileno())

@@ -29,11 +29,11 @@ ACCOUNT = re.compile(r"(?i)\b(?:account|acct|customer|invoice|ref(?:erence)?)" +
 # Any other long run of digits is an identifier of some kind (tracking, account, membership).
 LONG_NUMBER = re.compile(r"\b\d{8,}\b")
 # Words that join a number to a noun in ordinary speech ("3 weeks on the way", "5 hours down the
-# road", "3 In A Row"), and units ("1 TB Drive", "10 mile road trip"): never in a street's name
+# road", "3 In A Row"), and units ("1 TB Drive"): never in a street's name
 # between its number and its kind.
 _NOT_A_NAME = (
     r"(?!(?i:the|a|an|on|in|at|by|to|of|for|from|with|down|up|along|across|over|off|into|onto|my|your|our|"
-    r"his|her|their|this|that|and|or|is|was|are|per|tb|gb|mb|kb|km|mile|miles|hours?|minutes?|days?|"
+    r"his|her|their|this|that|and|or|is|was|are|per|tb|gb|mb|kb|km|hours?|minutes?|days?|"
     r"weeks?|months?|years?|times)\b)"
 )
 # A kind followed by these is a thing, not an address: "road bikes", "lane passes", "Drive licences".
@@ -43,11 +43,11 @@ _NOT_A_PLACE = (
 )
 # The number, then the name, then the kind: "221B Baker Street", "12 main st", "350 5th Ave". Kinds
 # that are not also common words may follow a name typed in lower case. "St" is also a saint, so
-# "2 green St Patrick's Day shirts" stays as written.
+# "2 green St Patrick's Day shirts" stays as written, and "12 Main St Apt 4" does not.
 STREET = re.compile(
     r"(?i)\b\d{1,5}[a-z]?\s+(?:" + _NOT_A_NAME + r"[a-z0-9][\w'\u2019.-]*\s+){1,3}"
     r"(?:(?:street|road|rd|avenue|ave|lane|ln|boulevard|blvd|highway|hwy|parkway|pkwy|straat|strasse|straße|laan)"
-    r"\.?(?!\w)|st\.?(?!\w)(?!\s+(?-i:[A-Z])))" + _NOT_A_PLACE + r"(?-i:\s+(?:NW|NE|SW|SE)\b)?"
+    r"\.?(?!\w)|st\.?(?!\w)(?!\s+[a-z]\w*['\u2019]s\b))" + _NOT_A_PLACE + r"(?-i:\s+(?:NW|NE|SW|SE)\b)?"
 )
 # Kinds that are also common words ("the way", "first place", "too close") need a capitalised name:
 # "10 Downing Way", "4 Privet Drive", "7 Eccles Close"; and "12 The Avenue".
@@ -55,15 +55,17 @@ STREET_CAPITALISED = re.compile(
     r"\b\d{1,5}[a-zA-Z]?\s+(?:(?:" + _NOT_A_NAME + r"[A-Z][\w'\u2019.-]*\s+){1,3}"
     r"(?:Way|Drive|Dr|Place|Pl|Close|Court|Ct|Square|Sq|Terrace|Crescent|Grove|Gardens|Mews|Row|Walk)\.?(?!\w)"
     + _NOT_A_PLACE
-    + r"|The\s+(?:Avenue|Drive|Close|Crescent|Grove|Green|Parade|Mall|Strand|Square|Terrace|Walk|Mews|Lane)\b)"
+    + r"|The\s+(?:Avenue|Drive|Close|Court|Crescent|Gardens|Grove|Green|Lane|Mall|Mews|Parade|Place|Row|Square|"
+    r"Strand|Terrace|Walk|Way)\b)"
 )
 # The street's name first, its kind at the end of it, then the number: "Hauptstraße 5",
 # "Karl-Marx-Str. 3", "Kerkstraat 12a"; or in two words, "Berliner Straße 12", "Lange Str. 5". It
-# starts where a hyphenated name starts, never inside one, or a long chain of them takes a while.
+# starts where a hyphenated name starts, never inside one ("Dr.-Otto-Nuschke-Straße 5" at "Otto"),
+# or a long chain of them takes a while.
 STREET_SUFFIXED = re.compile(
-    r"(?<!-)\b(?:[A-Za-zÄÖÜäöü][a-zäöüß]+(?:-[A-Za-zÄÖÜäöüß]+)*-?"
+    r"(?<![^\W\d_]-)\b(?:[A-Za-zÄÖÜäöü][a-zäöüß]+(?:-[A-Za-zÄÖÜäöüß]+)*-?"
     r"(?i:straße|strasse|str\.|straat|gasse|weg|allee|platz|laan|plein|gracht|damm)"
-    r"|[A-ZÄÖÜ][a-zäöüß]+e[rns]?\s+(?:Straße|Strasse|Str\.|Allee|Platz|Weg|Gasse|Damm|Ring|Chaussee))"
+    r"|[A-ZÄÖÜ][a-zäöüß]+e[rns]?\s+(?:Straße|Strasse|Str\.|Allee|Gasse|Damm|Chaussee))"
     r",?\s+\d{1,5}[a-zA-Z]?\b"
 )
 # The kind first, then the name, then the number, which must end the address ("Via Roma 10, Milano"),
@@ -73,19 +75,27 @@ STREET_SUFFIXED = re.compile(
 # makes it the French order, "12 rue de la Paix, 75002 Paris", whose postcode is not a house number.
 _PARTICLES = r"(?:(?:de|del|la|las|los|da|do|dos|das|della|delle|dei|di|du|des|le)\s+|[ld]['\u2019]){0,3}"
 _ADDRESS_ENDS = r",?\s+\d{1,5}[a-zA-Z]?\b(?=\s*$|\s*[,.;:!?)\n]|\s+[A-Z0-9])"
+_NAME = _PARTICLES + r"[^\W\d_][\w'\u2019-]*"
 STREET_PREFIXED = re.compile(
-    r"(?<!\d\s)(?<!\d,\s)(?:\b(?i:calle|carrer|avenida|avda\.|av\.|paseo|viale|piazza|p\.zza|corso|rua|travessa|"
-    r"praça|rue)|(?i:\bc/))"
-    r"(?:\s*" + _PARTICLES + r"[^\W\d_][\w'\u2019-]*){1,3}"
-    r"" + _ADDRESS_ENDS + r"|\b(?:Via|Plaza)(?:\s+" + _PARTICLES + r"[A-ZÁÉÍÓÚ][\w'\u2019-]*){1,3}" + _ADDRESS_ENDS
+    r"(?:\b(?i:calle|carrer|avenida|paseo|viale|piazza|corso|rua|travessa|praça)\s+|(?<!\d\s)(?<!\d,\s)\b(?i:rue)\s+"
+    r"|\b(?:Avda\.|Av\.|P\.zza)\s*|\b[Cc]/\s*)"
+    + _NAME
+    + r"(?:\s+"
+    + _NAME
+    + r"){0,2}"
+    + _ADDRESS_ENDS
+    + r"|\b(?:Via|Plaza)(?:\s+"
+    + _PARTICLES
+    + r"[A-ZÁÉÍÓÚ][\w'\u2019-]*){1,3}"
+    + _ADDRESS_ENDS
 )
 # French: "12 rue de la Paix", "3 rue de l'Église", "5, place d'Italie", "12 rue de la paix". A name
-# of two letters or more, capitalised after "place" and "avenue", so "1 place I can go" and "2 place
-# settings" stay as written.
+# of two letters or more, capitalised after the kinds that are English words too, so "1 place I can
+# go", "2 place settings" and "2 boulevard locations" stay as written.
 STREET_FRENCH = re.compile(
-    r"\b\d{1,5}(?:\s?(?:bis|ter))?,?\s+(?:(?i:rue|boulevard|chemin|allée|impasse|quai)"
+    r"\b\d{1,5}(?:\s?(?:bis|ter))?,?\s+(?:(?i:rue|chemin|allée|quai)"
     r"(?:[ \t]+(?:de|du|des|la|le))*[ \t]+(?:[ld]['\u2019])?[^\W\d_][\w'\u2019-]+(?:[ \t][^\W\d_][\w'\u2019-]+)?"
-    r"|(?i:avenue|place)"
+    r"|(?i:avenue|place|boulevard|impasse)"
     r"(?:\s+(?:de|du|des|la|le))*\s+(?:[ld]['\u2019])?[A-ZÉÈ][\w'\u2019-]+(?:\s[A-ZÉÈ][\w'\u2019-]+)*)"
 )
 
@@ -99,15 +109,24 @@ PO_BOX = re.compile(
 # address and its town. Only the forms postcodes take: "94105", "94105-1234", "1100-053", "1012 AB",
 # "SW1A 1AA".
 _POSTCODE_FORMS = r"[1-9]\d{3}[ ]?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}|\d{4,5}(?:-\d{3,4})?"
+# After the word for it, more forms are safe, in any case but the Dutch letters (so that "1010 in
+# Wien" keeps its "in"): Canada "K1A 0B1", Ireland "D02 X285", Sweden "114 55", India "110001",
+# Poland "00-950".
 POSTCODE_NAMED = re.compile(
     r"\b(?:(?i:post\s?code|postal\s+code|zip(?:\s?code)?|code\s+postal|c[oó]digo\s+postal)|PLZ|(?i:plz)(?=\s*(?::|ist\b)))"
-    r"\s*(?i:(?:is|ist|es|est)\b\s*)?[:#]?\s*((?i:" + _POSTCODE_FORMS + r"))\b"
+    r"\s*(?i:(?:is|ist|es|est)\b\s*)?(?:[:#]\s*)?"
+    r"([1-9]\d{3}[ ]?[A-Z]{2}\b|(?i:[a-z]\d[a-z][ ]?\d[a-z]\d|[ac-fhknprtv-y]\d[\dw][ ]?[0-9ac-fhknprtv-y]{4}"
+    r"|[a-z]{1,2}\d[a-z\d]?[ ]?\d[a-z]{2})\b|\d{3}[ ]\d{2}\b|\d{4,6}(?:-\d{3,4})?\b|\d{2}-\d{3}\b)"
 )
 _US_STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
     "OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC"
 )
-US_ZIP = re.compile(r"\b[A-Z][a-z]+,\s+(?:" + _US_STATES + r")\s+(\d{5}(?:-\d{4})?)\b")
+# "Springfield, IL 62704", "McAllen TX 78501"; not "Hi, IN 46204" or "Order NY 12345".
+US_ZIP = re.compile(
+    r"(?<![\w'.-])(?!(?:Hi|Hello|Hey|Thanks|Thank|Sorry|Yes|No|Ok|Okay|Please|Order|Invoice|Account|Ref)\b)[A-Z][\w'.-]*"
+    r"(?:,\s*|\s+)(?:" + _US_STATES + r")\s+(\d{5}(?:-\d{4})?)\b"
+)
 # A British postcode after its town, ending the address: "London SW1A 1AA". (Its last two letters
 # are never C, I, K, M, O or V, and "2TB" is a disk.)
 UK_POSTCODE = re.compile(

@@ -149,6 +149,7 @@ async def test_every_instance_sharing_the_database_follows_the_recorded_model(
             await model_becomes(http_a, tuned)
             await model_becomes(http_b, tuned)
             assert onnx.fingerprint(onnx.tuned(folders[1])) == tuned
+            assert onnx.tuned(folders[1]).stat().st_mode & 0o777 == 0o644, "readable by a service of another user"
 
             # An instance started now answers with it from the first question.
             with instance(postgres_url, tmp_path / "c", None, embedding_model_dir=folders[2]) as c:
@@ -163,14 +164,15 @@ async def test_every_instance_sharing_the_database_follows_the_recorded_model(
 
 
 async def test_a_damaged_model_in_the_database_neither_stops_the_service_nor_is_retried_every_check(
-    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, tuned_bytes: bytes
 ) -> None:
     seed(sqlite_url)
     models = stock_models(tmp_path / "models")
     stock = onnx.fingerprint(onnx.prepared(models))
     engine = make_engine(sqlite_url)
+    # Its fingerprint is right, so it is copied out; it is simply not a graph ONNX Runtime can load.
     with unit_of_work(session_factory(engine)) as session:
-        session.add(KnowledgeModel(fingerprint="0123456789abcdef", graph=b"not a graph"))
+        tuned_models.record_tuned(session=session, graph=b"not a graph")
     asked = load_demo_articles()[0]
 
     with instance(sqlite_url, tmp_path, None, embedding_model_dir=models) as server:
@@ -184,11 +186,32 @@ async def test_a_damaged_model_in_the_database_neither_stops_the_service_nor_is_
             await asyncio.sleep(main.MODEL_CHECK_SECONDS * 3)
             found = await http.post("/api/knowledge/search", json={"query": asked.questions[0]})
             still = (await http.get("/healthz")).json()["embedding_model"]
+            tried = len(failures(caplog))
+
+            # A good model recorded meanwhile is taken at once, not after the wait.
+            with unit_of_work(session_factory(engine)) as session:
+                tuned_models.record_tuned(session=session, graph=tuned_bytes)
+            await model_becomes(http, onnx.fingerprint_of(tuned_bytes), seconds=main.MODEL_RETRY_FIRST - 5)
     engine.dispose()
 
     assert started_with == stock == still
     assert found.status_code == 200 and found.json()["answer"]["slug"] == asked.slug
-    assert len(failures(caplog)) == 1, "tried once, then left for MODEL_RETRY_FIRST seconds"
+    assert tried == 1, "tried once, then left for MODEL_RETRY_FIRST seconds"
+
+
+def test_a_stored_graph_that_does_not_match_its_fingerprint_is_never_installed(sqlite_url: str, tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url)
+    with unit_of_work(session_factory(engine)) as session:
+        session.add(KnowledgeModel(fingerprint="0123456789abcdef", graph=b"bytes of another graph"))
+    choice = tuned_models.in_force(session_factory(engine))
+    assert choice is not None
+    models = tmp_path / "models"
+    models.mkdir()
+
+    with pytest.raises(ValueError, match="does not match its fingerprint"):
+        tuned_models.graph_file(session_factory(engine), choice, models)
+    engine.dispose()
+    assert list(models.iterdir()) == []
 
 
 def failures(caplog: pytest.LogCaptureFixture) -> list[str]:

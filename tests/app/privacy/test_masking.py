@@ -68,6 +68,18 @@ from app.privacy.masking import contact_details, for_the_bot, luhn_valid, mask
         ("Av. da Liberdade 110", "[address]", ("address",)),
         ("12 The Avenue, Bristol", "[address], Bristol", ("address",)),
         ("12 Main St, Springfield", "[address], Springfield", ("address",)),
+        ("12 Main St Apt 4", "[address] Apt 4", ("address",)),
+        ("I live at 1234 16th St NW", "I live at [address]", ("address",)),
+        ("8 Mile Road", "[address]", ("address",)),
+        ("5 The Gardens, Leeds", "[address], Leeds", ("address",)),
+        ("Bloco 2, Rua Augusta 100, Lisboa", "Bloco 2, [address], Lisboa", ("address",)),
+        ("Dr.-Otto-Nuschke-Straße 5", "Dr.-[address]", ("address",)),
+        ("C/Mayor 5", "[address]", ("address",)),
+        ("my postal code is K1A 0B1", "my postal code is [postcode]", ("postcode",)),
+        ("postcode D02 X285", "postcode [postcode]", ("postcode",)),
+        ("postcode 114 55", "postcode [postcode]", ("postcode",)),
+        ("PLZ ist 1010 in Wien", "PLZ ist [postcode] in Wien", ("postcode",)),
+        ("McAllen TX 78501", "McAllen TX [postcode]", ("postcode",)),
     ],
 )
 def test_personal_data_is_masked_by_kind(text: str, masked: str, kinds: tuple[str, ...]) -> None:
@@ -111,6 +123,13 @@ def test_personal_data_is_masked_by_kind(text: str, masked: str, kinds: tuple[st
         "I ordered 2 Google Drive licences",
         "the 1 TB Drive stopped working",
         "I have 2 place settings",
+        "I have a Carrera 4.",
+        "my av. score 5.",
+        "Rues 3, thanks",
+        "I ordered the Silver Ring 2 weeks ago",
+        "Hi, IN 46204",
+        "Sorry, CA 90210 was the code",
+        "we have 2 boulevard locations",
     ],
 )
 def test_ordinary_questions_are_left_alone(text: str) -> None:
@@ -141,7 +160,9 @@ def test_long_runs_of_spaces_between_street_words_are_masked_in_one_pass() -> No
 def test_long_runs_of_words_that_could_be_a_street_name_are_masked_in_one_pass() -> None:
     # A name typed in lower case and its particles ("de", "la") once matched the same words, and
     # "rue" followed by 3,000 "de" held the process for good.
-    for text in ("rue" + " de" * 3000 + "x", "Via" + " della" * 2000, "1 " + "ab " * 3000, "rue de la " * 1000):
+    # "calle" and 2,000 letters once took a minute: one word could be split into three names in every way.
+    long_runs = ("rue" + " de" * 3000 + "x", "Via" + " della" * 2000, "1 " + "ab " * 3000, "rue de la " * 1000)
+    for text in (*long_runs, "calle " + "a" * 3000, "c/" + "a" * 3000, "zip" + " " * 3000):
         assert mask(text).text == text
 
 
