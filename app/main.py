@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 from anyio import CapacityLimiter
@@ -45,14 +44,11 @@ from app.services import Lane, Services
 from app.settings import Settings, get_settings
 from app.web.router import STATIC_DIR
 from app.web.router import router as pages_router
-from knowledge import Embedder, OnnxEmbedder, onnx
+from knowledge import Embedder
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_SECONDS = 1.0
-MODEL_CHECK_SECONDS = 2.0
-MODEL_RETRY_FIRST = 30.0
-MODEL_RETRY_MOST = 600.0
 
 
 async def start_services(settings: Settings, embedder: Embedder | None) -> Services:
@@ -146,7 +142,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         asyncio.create_task(services.intake.run_forever()),
     ]
     if app.state.embedder is None:  # the service chose its model itself, so it follows the choice
-        background.append(asyncio.create_task(_follow_model_forever(services)))
+        models_dir = settings.embedding_model_dir
+        background.append(
+            asyncio.create_task(tuned_models.follow_forever(services.knowledge, services.open_session, models_dir))
+        )
     sending = asyncio.create_task(services.sender.run_forever())
     try:
         yield
@@ -174,52 +173,6 @@ async def _checkpoint_forever(services: Services) -> None:
             await asyncio.to_thread(checkpoint, services.engine)
         except Exception:
             log.exception("event=checkpoint_failed")
-
-
-async def _follow_model_forever(services: Services) -> None:
-    """The model `carebridge kb tune` recorded (or `--reset` went back from) answers customers within
-    seconds, with no restart, on every instance sharing the database. Until the database names one,
-    the models folder decides: its file is hashed only when its stat changed (or on the first look,
-    which catches a change made while the service started). A recorded model that cannot be had
-    (its graph damaged or gone) is tried again ever less often, not every two seconds."""
-    models_dir = services.settings.embedding_model_dir
-    stock: str | None = None
-    seen: tuple[Path, int, int] | None = None
-    # The choice that failed, when to try it again, and how long the wait was.
-    failed: tuple[int, float, float] | None = None
-    loop = asyncio.get_running_loop()
-    while True:
-        await asyncio.sleep(MODEL_CHECK_SECONDS)
-        choice = None
-        try:
-            choice = await asyncio.to_thread(tuned_models.in_force, services.open_session)
-            if choice is None:
-                current = await asyncio.to_thread(_model_file, models_dir)
-                if current == seen:
-                    continue
-                if await asyncio.to_thread(onnx.fingerprint, current[0]) != services.knowledge.model:
-                    await services.knowledge.use_model(await asyncio.to_thread(OnnxEmbedder, current[0]))
-                seen = current
-                continue
-            if failed is not None and failed[0] == choice.id and loop.time() < failed[1]:
-                continue
-            if choice.fingerprint is None and stock is None:
-                stock = await asyncio.to_thread(lambda: onnx.fingerprint(onnx.prepared(models_dir)))
-            if (choice.fingerprint or stock) != services.knowledge.model:
-                path = await asyncio.to_thread(tuned_models.graph_file, services.open_session, choice, models_dir)
-                await services.knowledge.use_model(await asyncio.to_thread(OnnxEmbedder, path))
-            failed = None
-        except Exception:
-            log.exception("event=knowledge_model_change_failed")
-            if choice is not None:
-                wait = min(failed[2] * 2, MODEL_RETRY_MOST) if failed and failed[0] == choice.id else MODEL_RETRY_FIRST
-                failed = (choice.id, loop.time() + wait, wait)
-
-
-def _model_file(models_dir: Path) -> tuple[Path, int, int]:
-    path = onnx.for_knowledge(models_dir)
-    stat = path.stat()
-    return path, stat.st_mtime_ns, stat.st_size
 
 
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:

@@ -75,10 +75,10 @@ class RasaClient:
         except (httpx.HTTPError, ValueError) as exc:
             if self.breaker.failed():
                 log.warning("event=assistant_circuit_opened failures=%d", self.breaker.failures)
-            # An HTTP error's own text holds the URL, token and all.
-            why = f"HTTP {exc.response.status_code}" if isinstance(exc, httpx.HTTPStatusError) else str(exc)
-            cause = None if isinstance(exc, httpx.HTTPStatusError) else exc  # its text holds the URL too
-            raise BotUnavailable(f"Rasa at {self._base_url} failed: {type(exc).__name__}: {why}") from cause
+            failed = f"Rasa at {self._base_url} failed: {type(exc).__name__}"
+            if isinstance(exc, httpx.HTTPStatusError):  # its text holds the URL, token and all: not passed on
+                raise BotUnavailable(f"{failed}: HTTP {exc.response.status_code}") from None
+            raise BotUnavailable(f"{failed}: {exc}") from exc
         self.breaker.succeeded()
         return outputs
 

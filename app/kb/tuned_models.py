@@ -5,19 +5,26 @@ the stock model, and each instance copies a tuned graph into its own models fold
 Before any choice is recorded, the models folder decides, as `knowledge.onnx.for_knowledge` says.
 """
 
+import asyncio
 import logging
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlmodel import Session, col, delete, select
 
 from app.db import SessionFactory, unit_of_work
+from app.kb.live import LiveIndex
 from app.kb.models import KnowledgeModel
 from knowledge import OnnxEmbedder, onnx
 
 log = logging.getLogger(__name__)
+
+CHECK_SECONDS = 2.0
+RETRY_FIRST_SECONDS = 30.0
+RETRY_MOST_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -106,3 +113,54 @@ def install(graph: bytes, target: Path) -> None:
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
+
+
+class _Failure(NamedTuple):
+    choice_id: int
+    retry_at: float
+    wait: float
+
+
+async def follow_forever(knowledge: LiveIndex, open_session: SessionFactory, models_dir: Path) -> None:
+    """The model `carebridge kb tune` recorded (or `--reset` went back from) answers customers within
+    seconds, with no restart, on every instance sharing the database. Until the database names one,
+    the models folder decides: its file is hashed only when its stat changed (or on the first look,
+    which catches a change made while the service started). A recorded model that cannot be had
+    (its graph damaged or gone) is tried again ever less often, not every few seconds."""
+    stock: str | None = None
+    seen: tuple[Path, int, int] | None = None
+    failed: _Failure | None = None
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(CHECK_SECONDS)
+        choice = None
+        try:
+            choice = await asyncio.to_thread(in_force, open_session)
+            if choice is None:
+                current = await asyncio.to_thread(_folder_choice, models_dir)
+                if current == seen:
+                    continue
+                if await asyncio.to_thread(onnx.fingerprint, current[0]) != knowledge.model:
+                    await knowledge.use_model(await asyncio.to_thread(OnnxEmbedder, current[0]))
+                seen = current
+                continue
+            if failed is not None and failed.choice_id == choice.id and loop.time() < failed.retry_at:
+                continue
+            if choice.fingerprint is None and stock is None:
+                stock = await asyncio.to_thread(lambda: onnx.fingerprint(onnx.prepared(models_dir)))
+            if (choice.fingerprint or stock) != knowledge.model:
+                path = await asyncio.to_thread(graph_file, open_session, choice, models_dir)
+                await knowledge.use_model(await asyncio.to_thread(OnnxEmbedder, path))
+            failed = None
+        except Exception:
+            log.exception("event=knowledge_model_change_failed")
+            if choice is not None:
+                again = failed is not None and failed.choice_id == choice.id
+                wait = min(failed.wait * 2, RETRY_MOST_SECONDS) if failed and again else RETRY_FIRST_SECONDS
+                failed = _Failure(choice.id, loop.time() + wait, wait)
+
+
+def _folder_choice(models_dir: Path) -> tuple[Path, int, int]:
+    path = onnx.for_knowledge(models_dir)
+    stat = path.stat()
+    return path, stat.st_mtime_ns, stat.st_size

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
-from app import main
 from app.agents.models import Role
 from app.cli.background import LiveServer
 from app.db import make_engine, session_factory, unit_of_work
@@ -183,7 +182,7 @@ async def test_a_damaged_model_in_the_database_neither_stops_the_service_nor_is_
             while not failures(caplog):
                 assert asyncio.get_running_loop().time() < deadline, "the watcher never tried the recorded model"
                 await asyncio.sleep(0.2)
-            await asyncio.sleep(main.MODEL_CHECK_SECONDS * 3)
+            await asyncio.sleep(tuned_models.CHECK_SECONDS * 3)
             found = await http.post("/api/knowledge/search", json={"query": asked.questions[0]})
             still = (await http.get("/healthz")).json()["embedding_model"]
             tried = len(failures(caplog))
@@ -191,12 +190,12 @@ async def test_a_damaged_model_in_the_database_neither_stops_the_service_nor_is_
             # A good model recorded meanwhile is taken at once, not after the wait.
             with unit_of_work(session_factory(engine)) as session:
                 tuned_models.record_tuned(session=session, graph=tuned_bytes)
-            await model_becomes(http, onnx.fingerprint_of(tuned_bytes), seconds=main.MODEL_RETRY_FIRST - 5)
+            await model_becomes(http, onnx.fingerprint_of(tuned_bytes), seconds=tuned_models.RETRY_FIRST_SECONDS - 5)
     engine.dispose()
 
     assert started_with == stock == still
     assert found.status_code == 200 and found.json()["answer"]["slug"] == asked.slug
-    assert tried == 1, "tried once, then left for MODEL_RETRY_FIRST seconds"
+    assert tried == 1, "tried once, then left for RETRY_FIRST_SECONDS"
 
 
 def test_a_stored_graph_that_does_not_match_its_fingerprint_is_never_installed(sqlite_url: str, tmp_path: Path) -> None:
