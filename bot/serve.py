@@ -14,5 +14,6 @@ if __name__ == "__main__":
     token = os.environ.pop("CAREBRIDGE_RASA_TOKEN", "")
     if not token:
         sys.exit("CAREBRIDGE_RASA_TOKEN is not set: Rasa's API would answer anyone")
-    sys.argv = ["rasa", *sys.argv[1:], "--auth-token", token]
+    # One argument, not two: a token that begins with "-" would be taken for an option.
+    sys.argv = ["rasa", *sys.argv[1:], f"--auth-token={token}"]
     sys.exit(main())

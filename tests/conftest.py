@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: the embedding model, fresh databases, the running service."""
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +62,14 @@ def session(database_url: str) -> Iterator[Session]:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The real thing, shared by the end-to-end and browser tests: Rasa, actions and the API."""
-    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+    """The real thing, shared by the end-to-end and browser tests: Rasa, actions and the API.
+
+    Its Rasa token begins with "-", as one made by `secrets.token_urlsafe` does one time in 64: Rasa's
+    argument parser once took such a token for an option and never started.
+    """
+    var_dir = tmp_path_factory.mktemp("stack")
+    descriptor = os.open(var_dir / "rasa-token", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write("-3E" + secrets.token_urlsafe(32))
+    with running_stack(var_dir) as running:
         yield running

@@ -75,6 +75,7 @@ def test_when_one_server_dies_up_names_it_and_stops_the_others(tmp_path: Path) -
 
 def test_rasas_api_asks_for_a_token_that_no_command_line_shows(stack: Stack) -> None:
     token = stack.rasa_query["token"]
+    assert token.startswith("-")  # the shared stack's token looks like an option to an argument parser
     tracker = f"{stack.rasa_url}/conversations/someone/tracker"
 
     assert httpx.get(tracker).status_code == 401
