@@ -24,6 +24,9 @@ PUBLIC_CHANNELS = frozenset({FACEBOOK_COMMENT, INSTAGRAM_COMMENT, X_MENTION})
 PLATFORM_CHANNELS = frozenset({MESSENGER, INSTAGRAM, X_DM}) | PUBLIC_CHANNELS
 # Where a public channel's customer is taken to talk in private.
 PRIVATE_OF = {FACEBOOK_COMMENT: MESSENGER, INSTAGRAM_COMMENT: INSTAGRAM, X_MENTION: X_DM}
+# The longest sender id and display name a customer's identity holds.
+ID_LENGTH = 200
+NAME_LENGTH = 200
 
 
 class Unprocessable(ValueError):
@@ -41,6 +44,13 @@ class RawEvent:
     raw: dict[str, Any]
     status: InboxStatus = InboxStatus.pending
     reason: str | None = None
+    # Who sent it, as `<identity>:<id>` (`messenger:<psid>`, `x:<user id>`): the intake puts each
+    # sender's events in order. None when the event does not say (an Instagram mention).
+    sender: str | None = None
+
+
+def sender_key(identity: str, sender_id: str) -> str:
+    return f"{identity}:{sender_id}"
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,10 @@ class Inbound:
     # The ids a reply to this message needs: recipient_id for a DM, comment_id or tweet_id in public.
     reply_to: dict[str, str] = field(default_factory=dict)
     link: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.sender_id) <= ID_LENGTH:
+            raise Unprocessable(f"a sender id of {len(self.sender_id)} characters (1 to {ID_LENGTH} expected)")
 
     @property
     def public(self) -> bool:
@@ -75,6 +89,19 @@ def from_seconds(value: Any) -> datetime:
         return datetime.fromtimestamp(int(value), UTC)
     except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise Unprocessable(f"timestamp {value!r} is not seconds since the epoch") from exc
+
+
+def in_utc(value: datetime) -> datetime:
+    """A platform's time in UTC; one written without an offset is taken as UTC already."""
+    try:
+        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    except OverflowError as exc:
+        raise Unprocessable(f"time {value.isoformat()} is out of range in UTC") from exc
+
+
+def name_of(value: Any) -> str | None:
+    """A display name, when the platform wrote one as text, cut to what an identity holds."""
+    return value[:NAME_LENGTH] if isinstance(value, str) else None
 
 
 def fingerprint(value: Any) -> str:

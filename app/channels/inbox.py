@@ -6,23 +6,28 @@ from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, exists, func, select
 
+from app.channels import payloads
 from app.channels.events import RawEvent
 from app.channels.models import InboxEvent, InboxStatus
 from app.timestamps import utcnow
 
 
-def store(*, session: Session, events: Sequence[RawEvent]) -> int:
-    """Insert the events not stored before (by platform id); returns how many were new."""
+def store(*, session: Session, events: Sequence[RawEvent], received_at: datetime | None = None) -> int:
+    """Insert the events not stored before (by platform id), each made storable by every database,
+    as received now (or at `received_at`); returns how many were new."""
     if not events:
         return 0
-    now = utcnow()
+    now = received_at or utcnow()
+    events = [payloads.storable(event) for event in events]
     rows = [
         {
             "platform": event.platform,
             "event_key": event.key[:200],
             "channel": event.channel,
+            "sender_key": event.sender[:200] if event.sender else None,
             "status": event.status.value,
             "reason": event.reason[:500] if event.reason else None,
             "occurred_at": event.occurred_at,
@@ -33,28 +38,38 @@ def store(*, session: Session, events: Sequence[RawEvent]) -> int:
         for event in events
     ]
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
-    statement = insert(InboxEvent).values(rows).on_conflict_do_nothing(index_elements=["platform", "event_key"])
-    result = session.execute(statement)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    statement = (
+        insert(InboxEvent)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["platform", "event_key"])
+        .returning(col(InboxEvent.id))
+    )
+    # The ids of the rows inserted, not the rowcount: on PostgreSQL (psycopg) that is -1 here.
+    return len(session.execute(statement).all())
 
 
 def due(*, session: Session, settled_before: datetime, limit: int) -> list[int]:
-    """Pending events in the platform's time order, up to the latest one that has waited long enough
-    for anything delivered out of order around it to arrive; an earlier event that arrived later
-    still goes first."""
-    ready = (
-        select(InboxEvent.occurred_at)
-        .where(InboxEvent.status == InboxStatus.pending, col(InboxEvent.received_at) <= settled_before)
-        .order_by(col(InboxEvent.occurred_at))
-        .limit(limit)
+    """Pending events that have waited long enough (received by `settled_before`) for anything
+    delivered out of order around them to arrive, in the platform's time order. An event waits
+    while its sender has one as early or earlier still settling: that one goes first, once it
+    has waited too. Other senders' events, settled or not, never hold an event back or let one
+    go early."""
+    earlier = aliased(InboxEvent)
+    settling = select(col(earlier.id)).where(
+        col(earlier.status) == InboxStatus.pending,
+        col(earlier.sender_key) == col(InboxEvent.sender_key),
+        col(earlier.occurred_at) <= col(InboxEvent.occurred_at),
+        col(earlier.received_at) > settled_before,
     )
-    horizon = max(session.exec(ready), default=None)
-    if horizon is None:
-        return []
     statement = (
         select(InboxEvent.id)
-        .where(InboxEvent.status == InboxStatus.pending, col(InboxEvent.occurred_at) <= horizon)
+        .where(
+            InboxEvent.status == InboxStatus.pending,
+            col(InboxEvent.received_at) <= settled_before,
+            ~exists(settling),
+        )
         .order_by(col(InboxEvent.occurred_at), col(InboxEvent.id))
+        .limit(limit)
     )
     return [event_id for event_id in session.exec(statement) if event_id is not None]
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from anyio import CapacityLimiter
+from sqlalchemy.exc import DataError
 from sqlmodel import Session
 
 from app.channels import inbox
@@ -128,8 +129,10 @@ class Intake:
         settle_seconds: float,
         idle_seconds: float = 5.0,
         limiter: CapacityLimiter | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._limiter = limiter
+        self._clock = clock
         self._open_session = open_session
         self._deliver = deliver
         self._read_comment = read_comment
@@ -158,7 +161,7 @@ class Intake:
         """Process every settled pending event; returns how many were processed."""
         done = 0
         while True:
-            settled_before = utcnow() - timedelta(seconds=self._settle)
+            settled_before = self._clock() - timedelta(seconds=self._settle)
 
             def settled(session: Session, before: datetime = settled_before) -> list[int]:
                 return inbox.due(session=session, settled_before=before, limit=BATCH)
@@ -196,5 +199,21 @@ class Intake:
             inbox.finish(session=session, event=claimed, status=InboxStatus.processed)
             return [keep_message(session, conversation, message) for conversation, message in stored]
 
-        for stored in await run_in_session(self._open_session, work, self._limiter):
+        try:
+            done = await run_in_session(self._open_session, work, self._limiter)
+        except DataError as exc:
+            # A value of this event the database refuses: kept with the reason, it holds back no
+            # other. The error's text is not logged nor kept: it may quote the customer's words.
+            code = getattr(exc.orig, "sqlstate", None) or type(exc.orig).__name__
+            await run_in_session(self._open_session, lambda s: _refused(s, event_id, code), self._limiter)
+            log.warning("event=inbox_event_refused inbox=%d code=%s", event_id, code)
+            return
+        for stored in done:
             self._deliver(stored)
+
+
+def _refused(session: Session, event_id: int, code: str) -> None:
+    claimed = inbox.claim(session=session, event_id=event_id)
+    if claimed is not None:
+        reason = f"the database refused one of its values ({code})"
+        inbox.finish(session=session, event=claimed, status=InboxStatus.unprocessable, reason=reason)

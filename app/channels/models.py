@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.timestamps import UTCDateTime, utcnow
@@ -28,13 +28,19 @@ class InboxStatus(StrEnum):
 
 class InboxEvent(SQLModel, table=True):
     __tablename__ = "inbox_events"
-    __table_args__ = (UniqueConstraint("platform", "event_key", name="uq_inbox_event"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "event_key", name="uq_inbox_event"),
+        # The intake's question: has this sender a pending event, as early or earlier, still settling?
+        Index("ix_inbox_events_sender", "status", "sender_key", "occurred_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     # The platform's id for the event (message mid, comment id, tweet id, DM event id).
     event_key: str = Field(max_length=200)
     channel: str = Field(max_length=32)
+    # Who sent it (`messenger:<psid>`, `x:<user id>`); each sender's events are taken in order.
+    sender_key: str | None = Field(default=None, max_length=200)
     status: InboxStatus = Field(default=InboxStatus.pending, sa_type=String(16), index=True)
     reason: str | None = Field(default=None, max_length=500)
     # When the platform says it happened; conversations follow this order, not the arrival order.

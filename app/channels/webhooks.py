@@ -2,29 +2,21 @@
 parsed, and every event stored in the inbox before the 200 that acknowledges it."""
 
 import hmac
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from app.channels import inbox, signatures
+from app.channels import inbox, payloads, signatures
 from app.channels.events import RawEvent
 from app.channels.meta import webhook as meta_webhook
 from app.channels.x import webhook as x_webhook
 from app.db import run_in_session
 from app.deps import ServicesDep
-from app.errors import Forbidden, InvalidInput, MalformedBody, NotConfigured, Unauthorized
+from app.errors import Forbidden, InvalidInput, NotConfigured, Unauthorized
 from app.services import Services
 
 router = APIRouter(tags=["social channels"])
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedBody(f"the body is not JSON: {exc}") from exc
 
 
 async def _take(services: Services, events: list[RawEvent]) -> dict[str, int]:
@@ -60,7 +52,7 @@ async def meta_receive(request: Request, services: ServicesDep) -> dict[str, int
     body = await request.body()
     if not signatures.meta_valid(secret, body, request.headers.get("x-hub-signature-256")):
         raise Unauthorized("X-Hub-Signature-256 is missing or does not match the body")
-    return await _take(services, meta_webhook.split(_json(body)))
+    return await _take(services, meta_webhook.split(payloads.parse(body)))
 
 
 @router.get("/webhooks/x")
@@ -82,4 +74,4 @@ async def x_receive(request: Request, services: ServicesDep) -> dict[str, int]:
     body = await request.body()
     if not signatures.x_valid(secret, body, request.headers.get("x-twitter-webhooks-signature")):
         raise Unauthorized("x-twitter-webhooks-signature is missing or does not match the body")
-    return await _take(services, x_webhook.split(_json(body), services.settings.x_brand_user_id))
+    return await _take(services, x_webhook.split(payloads.parse(body), services.settings.x_brand_user_id))

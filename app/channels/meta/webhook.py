@@ -21,7 +21,10 @@ from app.channels.events import (
     fingerprint,
     from_millis,
     from_seconds,
+    in_utc,
     mapping,
+    name_of,
+    sender_key,
     text_of,
 )
 from app.channels.models import InboxStatus
@@ -33,7 +36,7 @@ OBJECTS = {"page": MESSENGER, "instagram": INSTAGRAM}
 
 def split(body: Any) -> list[RawEvent]:
     """Every event of a delivery; an envelope that is not Meta's is refused whole."""
-    if not isinstance(body, dict) or body.get("object") not in OBJECTS:
+    if not isinstance(body, dict) or not isinstance(body.get("object"), str) or body["object"] not in OBJECTS:
         raise InvalidInput("a Meta delivery is an object whose 'object' is 'page' or 'instagram'", field="object")
     entries = body.get("entry")
     if not isinstance(entries, list):
@@ -43,10 +46,14 @@ def split(body: Any) -> list[RawEvent]:
         if not isinstance(entry, dict):
             events.append(_unprocessable(body["object"], entry, "an entry is not an object"))
             continue
-        for item in entry.get("messaging") or []:
-            events.append(_guarded(body["object"], entry, item, _messaging))
-        for change in entry.get("changes") or []:
-            events.append(_guarded(body["object"], entry, change, _change))
+        for name, cut in (("messaging", _messaging), ("changes", _change)):
+            items = entry.get(name)
+            if items is None:
+                continue
+            if not isinstance(items, list):
+                events.append(_unprocessable(body["object"], entry, f"an entry's {name} is not a list"))
+                continue
+            events.extend(_guarded(body["object"], entry, item, cut) for item in items)
     return events
 
 
@@ -79,7 +86,7 @@ def _messaging(obj: str, entry: dict[str, Any], item: dict[str, Any]) -> RawEven
     raw = {"object": obj, "entry_id": str(entry.get("id", "")), "event": item}
 
     def event(key: str, status: InboxStatus = InboxStatus.pending, reason: str | None = None) -> RawEvent:
-        return RawEvent(META, key, channel, occurred, raw, status, reason)
+        return RawEvent(META, key, channel, occurred, raw, status, reason, sender_key(channel, sender))
 
     if "message" in item:
         message = mapping(item["message"], "message")
@@ -110,18 +117,20 @@ def _change(obj: str, entry: dict[str, Any], change: dict[str, Any]) -> RawEvent
             key = f"feed:{item}:{verb}:{value.get('comment_id') or value.get('post_id')}:{entry.get('time')}"
             return RawEvent(META, key, FACEBOOK_COMMENT, occurred, raw, InboxStatus.ignored, f"a feed {item} {verb}")
         comment = text_of(value.get("comment_id"), "value.comment_id")
-        if str(mapping(value.get("from"), "value.from").get("id")) == page:
+        author = str(mapping(value.get("from"), "value.from").get("id"))
+        if author == page:
             return RawEvent(
                 META, comment, FACEBOOK_COMMENT, occurred, raw, InboxStatus.ignored, "the page's own comment"
             )
-        return RawEvent(META, comment, FACEBOOK_COMMENT, occurred, raw)
+        return RawEvent(META, comment, FACEBOOK_COMMENT, occurred, raw, sender=sender_key("facebook", author))
     if obj == "instagram" and field == "comments":
         comment = text_of(value.get("id"), "value.id")
         occurred = _iso(value.get("timestamp")) or fallback
-        if str(mapping(value.get("from"), "value.from").get("id")) == page:
+        author = str(mapping(value.get("from"), "value.from").get("id"))
+        if author == page:
             reason = "the account's own comment"
             return RawEvent(META, comment, INSTAGRAM_COMMENT, occurred, raw, InboxStatus.ignored, reason)
-        return RawEvent(META, comment, INSTAGRAM_COMMENT, occurred, raw)
+        return RawEvent(META, comment, INSTAGRAM_COMMENT, occurred, raw, sender=sender_key(INSTAGRAM, author))
     if obj == "instagram" and field == "mentions":
         comment = text_of(value.get("comment_id"), "value.comment_id")
         return RawEvent(META, comment, INSTAGRAM_COMMENT, fallback, raw)
@@ -132,8 +141,8 @@ def _iso(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("+0000", "+00:00"))
-    except ValueError:
+        return in_utc(datetime.fromisoformat(value.replace("+0000", "+00:00")))
+    except (ValueError, Unprocessable):
         return None
 
 
@@ -167,7 +176,14 @@ def inbound(channel: str, raw: dict[str, Any], fetched: dict[str, Any] | None = 
         text = text_of(value.get("message"), "value.message")
         link = f"https://www.facebook.com/{value.get('post_id', '')}?comment_id={comment}"
         return Inbound(
-            META, channel, "facebook", str(author.get("id")), author.get("name"), text, {"comment_id": comment}, link
+            META,
+            channel,
+            "facebook",
+            str(author.get("id")),
+            name_of(author.get("name")),
+            text,
+            {"comment_id": comment},
+            link,
         )
     if is_mention(raw):
         if fetched is None:
@@ -177,5 +193,5 @@ def inbound(channel: str, raw: dict[str, Any], fetched: dict[str, Any] | None = 
     comment = text_of(value.get("id"), "value.id")
     text = text_of(value.get("text"), "value.text")
     return Inbound(
-        META, channel, INSTAGRAM, str(author.get("id")), author.get("username"), text, {"comment_id": comment}
+        META, channel, INSTAGRAM, str(author.get("id")), name_of(author.get("username")), text, {"comment_id": comment}
     )

@@ -19,7 +19,10 @@ from app.channels.events import (
     X,
     fingerprint,
     from_millis,
+    in_utc,
     mapping,
+    name_of,
+    sender_key,
     text_of,
 )
 from app.channels.models import InboxStatus
@@ -64,7 +67,7 @@ def _event(kind: str, item: dict[str, Any], brand: str, users: dict[str, Any]) -
         occurred = from_millis(item.get("created_timestamp"))
         if sender == brand:
             return RawEvent(X, f"dm:{event_id}", X_DM, occurred, raw, InboxStatus.ignored, "the brand's own DM")
-        return RawEvent(X, f"dm:{event_id}", X_DM, occurred, raw)
+        return RawEvent(X, f"dm:{event_id}", X_DM, occurred, raw, sender=sender_key(X, sender))
     if kind == "tweet_create_events":
         tweet_id = text_of(item.get("id_str"), "id_str")
         author = text_of(mapping(item.get("user"), "user").get("id_str"), "user.id_str")
@@ -76,7 +79,7 @@ def _event(kind: str, item: dict[str, Any], brand: str, users: dict[str, Any]) -
             )
         if "retweeted_status" in item:
             return RawEvent(X, f"tweet:{tweet_id}", X_MENTION, occurred, raw, InboxStatus.ignored, "a retweet")
-        return RawEvent(X, f"tweet:{tweet_id}", X_MENTION, occurred, raw)
+        return RawEvent(X, f"tweet:{tweet_id}", X_MENTION, occurred, raw, sender=sender_key(X, author))
     key = f"{kind}:{item.get('id') or item.get('id_str') or fingerprint(item)}"
     return RawEvent(
         X, key, X_DM, utcnow(), {"kind": kind, "event": item}, InboxStatus.ignored, f"{kind} need no answer"
@@ -87,7 +90,7 @@ def _tweet_time(item: dict[str, Any]) -> datetime:
     if "timestamp_ms" in item:
         return from_millis(item["timestamp_ms"])
     try:
-        return parsedate_to_datetime(text_of(item.get("created_at"), "created_at"))
+        return in_utc(parsedate_to_datetime(text_of(item.get("created_at"), "created_at")))
     except (TypeError, ValueError) as exc:
         raise Unprocessable(f"created_at {item.get('created_at')!r} is not X's date format") from exc
 
@@ -100,7 +103,7 @@ def inbound(channel: str, raw: dict[str, Any]) -> Inbound:
         text = text_of(mapping(create.get("message_data"), "message_data").get("text"), "message_data.text")
         found = raw.get("user")
         user: dict[str, Any] = found if isinstance(found, dict) else {}
-        return Inbound(X, X_DM, X, sender, user.get("name"), text, {"recipient_id": sender})
+        return Inbound(X, X_DM, X, sender, name_of(user.get("name")), text, {"recipient_id": sender})
     user = mapping(event.get("user"), "user")
     extended = event.get("extended_tweet")
     full = extended.get("full_text") if isinstance(extended, dict) else event.get("text")
@@ -109,4 +112,5 @@ def inbound(channel: str, raw: dict[str, Any]) -> Inbound:
         raise Unprocessable("a mention with nothing but handles in it")
     tweet_id = text_of(event.get("id_str"), "id_str")
     link = f"https://x.com/{user.get('screen_name', 'i')}/status/{tweet_id}"
-    return Inbound(X, X_MENTION, X, str(user.get("id_str")), user.get("name"), text, {"tweet_id": tweet_id}, link)
+    name = name_of(user.get("name"))
+    return Inbound(X, X_MENTION, X, str(user.get("id_str")), name, text, {"tweet_id": tweet_id}, link)

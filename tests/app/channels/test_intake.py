@@ -2,14 +2,17 @@
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import Session, col, select
 
 from app.channels import inbox
 from app.channels.intake import Intake
 from app.channels.meta.webhook import split
 from app.channels.models import InboxEvent, InboxStatus
+from app.channels.x.webhook import split as x_split
 from app.conversations.models import Author, Message
 from app.db import make_engine, session_factory, unit_of_work
 from app.realtime.events import StoredMessage
@@ -18,12 +21,13 @@ from bench import platform_payloads as p
 START_MS = 1_763_900_000_000
 
 
+async def no_comments(comment_id: str) -> dict[str, Any]:
+    raise AssertionError(f"no mention here, yet comment {comment_id} was read")
+
+
 def intake(database_url: str, delivered: list[Message]) -> Intake:
     def deliver(stored: StoredMessage) -> None:
         delivered.append(stored.message)
-
-    async def no_comments(comment_id: str) -> dict[str, Any]:
-        raise AssertionError(f"no mention here, yet comment {comment_id} was read")
 
     return Intake(
         open_session=session_factory(make_engine(database_url)),
@@ -53,3 +57,80 @@ async def test_two_instances_process_each_event_once_and_in_order(database_url: 
     for message in sorted(stored, key=lambda m: (str(m.conversation_id), m.seq)):
         by_conversation.setdefault(message.conversation_id, []).append(message.text)
     assert all(texts == [f"message {n}" for n in range(20)] for texts in by_conversation.values())
+
+
+class Clock:
+    """The intake's time, moved on by the test alone."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_senders_reordered_pair_is_answered_in_order_amid_other_senders_traffic(database_url: str) -> None:
+    # Every 0.1 s one of 25 other senders writes (as it happens, on the platform's clock too); the
+    # pair's later message arrives at 1.0 s, its earlier one 0.5 s after: within the settle time.
+    settle, step = timedelta(seconds=1), timedelta(milliseconds=100)
+    arrivals: dict[int, list[dict[str, Any]]] = {
+        n: [p.dm(f"m_other_{n}", f"psid-other-{n % 25}", f"other {n}", START_MS + 100 * n)] for n in range(40)
+    }
+    arrivals[10].append(p.dm("m_second", "psid-pair", "second", START_MS + 200))
+    arrivals[15].append(p.dm("m_first", "psid-pair", "first", START_MS + 100))
+    clock = Clock()
+    arrived: dict[str, datetime] = {}
+    answered: list[tuple[str, datetime]] = []
+
+    def deliver(stored: StoredMessage) -> None:
+        answered.append((stored.message.text, clock.now))
+
+    engine = make_engine(database_url)
+    opener = session_factory(engine)
+    draining = Intake(
+        open_session=opener,
+        deliver=deliver,
+        read_comment=no_comments,
+        settle_seconds=settle.total_seconds(),
+        clock=clock,
+    )
+    for n in range(60):
+        if n in arrivals:
+            with unit_of_work(opener) as session:
+                inbox.store(session=session, events=split(p.page(*arrivals[n])), received_at=clock.now)
+            arrived.update((event["message"]["text"], clock.now) for event in arrivals[n])
+        await draining.drain()
+        clock.now += step
+    engine.dispose()
+
+    assert sorted(text for text, _ in answered) == sorted(arrived), "each message answered once"
+    assert [text for text, _ in answered if text in ("first", "second")] == ["first", "second"]
+    early = [text for text, at in answered if at < arrived[text] + settle]
+    assert early == [], "no message is taken before its own settle time has passed"
+
+
+@pytest.mark.postgres
+async def test_an_event_the_database_refuses_is_kept_unprocessable_and_holds_back_no_other(postgres_url: str) -> None:
+    # A NUL in a DM's text, stored as an earlier version did (PostgreSQL's json takes "\u0000", its
+    # text columns refuse it): processing it fails in the database, every time.
+    (refused,) = x_split(p.x_dm("6001", "4242", "with a \x00 in it", START_MS), p.BRAND_X_ID)
+    engine = make_engine(postgres_url)
+    with unit_of_work(session_factory(engine)) as session:
+        session.add(
+            InboxEvent(
+                platform=refused.platform, event_key=refused.key, channel=refused.channel, sender_key=refused.sender,
+                occurred_at=refused.occurred_at, raw=refused.raw,
+            )
+        )  # fmt: skip
+        inbox.store(session=session, events=split(p.page(p.dm("m_after", "psid-1", "and after it", START_MS + 1))))
+    delivered: list[Message] = []
+
+    await intake(postgres_url, delivered).drain()
+
+    with Session(engine) as session:
+        stored = {e.event_key: (e.status, e.reason or "") for e in session.exec(select(InboxEvent))}
+    engine.dispose()
+    assert stored["dm:6001"][0] == InboxStatus.unprocessable and "refused" in stored["dm:6001"][1]
+    assert "\x00" not in stored["dm:6001"][1]
+    assert stored["m_after"] == (InboxStatus.processed, "")
+    assert [m.text for m in delivered] == ["and after it"]

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import time
 from base64 import b64encode
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,45 +17,16 @@ from sqlmodel import Session, col, select
 from app.agents.models import Role
 from app.channels.models import InboxEvent, InboxStatus, OutboxItem, OutboxStatus
 from app.channels.signatures import meta_signature
-from app.cli.background import LiveServer, serve
+from app.cli.background import LiveServer
 from app.conversations import service as conversations
 from app.conversations.models import Author, Conversation, Message
 from app.customers import service as customers
 from app.db import make_engine, session_factory, unit_of_work
 from bench import platform_payloads as p
-from bench.platform_standin import GRAPH_PREFIX, X_PREFIX, FakePlatforms, Planned
+from bench.platform_standin import X_PREFIX, FakePlatforms, Planned
 from tests.support import factories
 
 NOW_MS = int(time.time() * 1000)
-
-
-@pytest.fixture
-def platforms() -> Iterator[tuple[FakePlatforms, str]]:
-    fake = FakePlatforms()
-    with serve(fake.app) as server:
-        yield fake, server.http_url
-
-
-@pytest.fixture
-def extra_settings(platforms: tuple[FakePlatforms, str]) -> dict[str, Any]:
-    _, url = platforms
-    return {
-        "meta_app_secret": p.META_SECRET,
-        "meta_verify_token": "verify-me",
-        "meta_page_token": "page-token",
-        "meta_graph_url": url + GRAPH_PREFIX,
-        "x_consumer_secret": p.X_SECRET,
-        "x_bearer_token": "x-token",
-        "x_api_url": url + X_PREFIX,
-        "x_brand_user_id": p.BRAND_X_ID,
-        "inbox_settle_seconds": 0.2,
-        "outbox_retry_seconds": 0.2,
-    }
-
-
-@pytest.fixture
-def fake(platforms: tuple[FakePlatforms, str]) -> FakePlatforms:
-    return platforms[0]
 
 
 def database(live: LiveServer) -> Session:
