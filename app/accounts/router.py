@@ -1,8 +1,10 @@
 """Signing in to the consoles (a session cookie plus a CSRF token), and the admins' people API."""
 
 import re
+from functools import partial
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 from sqlmodel import Session, col, select
@@ -42,9 +44,15 @@ async def sign_in(body: Credentials, request: Request, response: Response, servi
     """Sign in with email and password; the answer sets the session cookie. Repeated failures for one
     email or from one address wait (429 with Retry-After)."""
     address = request.client.host if request.client else "unknown"
-    outcome = await run_in_session(
-        services.open_session,
-        lambda s: accounts.sign_in(session=s, email=body.email, password=body.password, address=address, now=utcnow()),
+    outcome = await anyio.to_thread.run_sync(
+        partial(
+            accounts.sign_in,
+            open_session=services.open_session,
+            email=body.email,
+            password=body.password,
+            address=address,
+            now=utcnow(),
+        )
     )
     if outcome.retry_after:
         raise TooManyRequests(f"too many failed sign-ins: try again in {outcome.retry_after} s", outcome.retry_after)
@@ -130,7 +138,7 @@ class PersonCreate(PersonChange):
         return value
 
 
-class PersonCreated(BaseModel):
+class PersonWithToken(BaseModel):
     person: Person
     # For the API and websockets; shown once, stored only as a digest.
     token: str
@@ -145,7 +153,7 @@ async def people(services: ServicesDep, _: CurrentAdmin) -> list[Person]:
 
 
 @router.post("/api/admin/people", status_code=201)
-async def add_person(body: PersonCreate, services: ServicesDep, _: CurrentAdmin) -> PersonCreated:
+async def add_person(body: PersonCreate, services: ServicesDep, _: CurrentAdmin) -> PersonWithToken:
     """Create an account: with a password the person can sign in to the consoles."""
     token = new_token()
 
@@ -167,25 +175,44 @@ async def add_person(body: PersonCreate, services: ServicesDep, _: CurrentAdmin)
             agent.password_hash = passwords.hash_password(body.password)
         return Person.of(agent)
 
-    return PersonCreated(person=await run_in_session(services.open_session, create), token=token)
+    return PersonWithToken(person=await run_in_session(services.open_session, create), token=token)
 
 
 @router.patch("/api/admin/people/{person_id}")
-async def change_person(person_id: int, body: PersonChange, services: ServicesDep, admin: CurrentAdmin) -> Person:
+async def change_person(
+    person_id: int, body: PersonChange, request: Request, services: ServicesDep, admin: CurrentAdmin
+) -> Person:
     """Change a person's role, skills, languages, channels and capacities, or password; the router
-    uses the new values from its next decision."""
+    uses the new values from its next decision. A new password or role signs the person out
+    everywhere, except an admin changing their own password, who stays signed in here."""
+    own_session = request.cookies.get(SESSION_COOKIE) if person_id == admin.id else None
 
     def change(session: Session) -> Person:
         agent = agents.get(session=session, agent_id=person_id)
         if agent.id == admin.id and body.role not in (None, Role.admin):
             raise InvalidInput("an admin cannot take away their own admin role", field="role")
-        for name in ("name", "role", "skills", "languages", "capacity", "teams"):
+        for name in ("name", "skills", "languages", "capacity", "teams"):
             value = getattr(body, name)
             if value is not None:
                 setattr(agent, name, value)
-        if body.password is not None:
-            agent.password_hash = passwords.hash_password(body.password)
         session.add(agent)
+        if body.role is not None:
+            accounts.set_role(session=session, agent=agent, role=body.role)
+        if body.password is not None:
+            accounts.set_password(session=session, agent=agent, password=body.password, keeping=own_session)
         return Person.of(agent)
 
     return await run_in_session(services.open_session, change)
+
+
+@router.post("/api/admin/people/{person_id}/token")
+async def replace_token(person_id: int, services: ServicesDep, _: CurrentAdmin) -> PersonWithToken:
+    """Give a person a new API and websocket token, shown once in the answer; the old one stops
+    working at once. Their console sessions stay."""
+
+    def replace(session: Session) -> PersonWithToken:
+        agent = agents.get(session=session, agent_id=person_id)
+        token = accounts.replace_token(session=session, agent=agent)
+        return PersonWithToken(person=Person.of(agent), token=token)
+
+    return await run_in_session(services.open_session, replace)

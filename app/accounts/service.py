@@ -3,13 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func
+from sqlalchemy import ColumnElement, delete, func, text, update
 from sqlmodel import Session, col, select
 
 from app.accounts import passwords
 from app.accounts.models import LoginAttempt, WebSession
 from app.agents import service as agents
-from app.agents.models import Agent
+from app.agents.models import Agent, Role
+from app.db import SessionFactory, in_transaction
 from app.errors import Unauthorized
 from app.security import hash_token, new_token
 
@@ -18,6 +19,8 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 # Failed sign-ins allowed per email, and per address, in the window before further tries wait.
 FAILURES_PER_EMAIL = 5
 FAILURES_PER_ADDRESS = 30
+# The first key of the sign-in limits' PostgreSQL advisory locks (two-key locks: apart from routing's).
+_LOCKS = 0x51617
 
 
 @dataclass(frozen=True)
@@ -30,20 +33,63 @@ class SignIn:
     retry_after: int = 0
 
 
-def sign_in(*, session: Session, email: str, password: str, address: str, now: datetime) -> SignIn:
+@dataclass(frozen=True)
+class _Attempt:
+    """An attempt counted as a failure until its password is found right."""
+
+    id: int
+    agent_id: int | None
+    stored: str | None
+
+
+def sign_in(*, open_session: SessionFactory, email: str, password: str, address: str, now: datetime) -> SignIn:
+    """Check the limits and record the attempt in one short transaction, then verify the password
+    outside it, so Argon2 runs only for attempts within the limits and holds no lock meanwhile.
+    Blocking: call it off the event loop."""
     email = email.strip().lower()
+    counted = in_transaction(open_session, lambda s: _count_and_record(s, email, address, now))
+    if isinstance(counted, SignIn):
+        return counted
+    if not passwords.verify(counted.stored, password) or counted.agent_id is None:
+        return SignIn()
+    return in_transaction(open_session, lambda s: _open_session(s, counted, password, now))
+
+
+def _count_and_record(session: Session, email: str, address: str, now: datetime) -> _Attempt | SignIn:
+    """Count the email's and the address's failures and record this attempt as one more, as one
+    step: concurrent attempts for one email or address queue here, so each sees the ones before it."""
+    _lock(session, f"email:{email}", f"address:{address}")
     since = now - THROTTLE_WINDOW
     oldest = _oldest_failure(session, since, col(LoginAttempt.email) == email, FAILURES_PER_EMAIL)
     oldest = oldest or _oldest_failure(session, since, col(LoginAttempt.ip) == address, FAILURES_PER_ADDRESS)
     if oldest is not None:
         return SignIn(retry_after=max(1, int((oldest + THROTTLE_WINDOW - now).total_seconds()) + 1))
     agent = agents.get_by_email(session=session, email=email)
-    stored = agent.password_hash if agent is not None else None
-    accepted = passwords.verify(stored, password)
-    session.add(LoginAttempt(email=email, ip=address, succeeded=accepted, at=now))
-    if not accepted or agent is None or agent.id is None:
+    attempt = LoginAttempt(email=email, ip=address, succeeded=False, at=now)
+    session.add(attempt)
+    session.flush()
+    assert attempt.id is not None
+    return _Attempt(attempt.id, agent.id if agent else None, agent.password_hash if agent else None)
+
+
+def _lock(session: Session, *keys: str) -> None:
+    """Hold, until the transaction ends, a PostgreSQL advisory lock per key, always in the order given
+    (email before address), so two attempts never wait for each other in a circle. SQLite's
+    BEGIN IMMEDIATE, which the first statement starts, already lets one transaction in at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in keys:
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"), {"space": _LOCKS, "key": key})
+
+
+def _open_session(session: Session, attempt: _Attempt, password: str, now: datetime) -> SignIn:
+    # Locked: a password change committing meanwhile is waited for and seen, so the old password
+    # opens no session once `set_password` has ended the others.
+    agent = session.get(Agent, attempt.agent_id, with_for_update=True)
+    if agent is None or agent.id is None or agent.password_hash != attempt.stored or attempt.stored is None:
         return SignIn()
-    if stored is not None and passwords.needs_rehash(stored):
+    session.execute(update(LoginAttempt).where(col(LoginAttempt.id) == attempt.id).values(succeeded=True))
+    if passwords.needs_rehash(attempt.stored):
         agent.password_hash = passwords.hash_password(password)
         session.add(agent)
     cookie, csrf_token = new_token(), new_token()
@@ -75,6 +121,42 @@ def by_cookie(*, session: Session, cookie: str, now: datetime) -> tuple[Agent, W
 
 def sign_out(*, session: Session, cookie: str) -> None:
     session.execute(delete(WebSession).where(col(WebSession.id) == hash_token(cookie)))
+
+
+def end_sessions(*, session: Session, agent_id: int, keeping: str | None = None) -> None:
+    """End every web session of one person but the one whose cookie is `keeping`: at once on every
+    instance, since each request looks its session up in the database. API tokens stay (`replace_token`)."""
+    ending = delete(WebSession).where(col(WebSession.agent_id) == agent_id)
+    if keeping:
+        ending = ending.where(col(WebSession.id) != hash_token(keeping))
+    session.execute(ending)
+
+
+def set_password(*, session: Session, agent: Agent, password: str, keeping: str | None = None) -> None:
+    """A new console password, from an admin's reset or the command line: whoever signed in with the
+    old one is signed out, but for the session (`keeping`) of someone changing their own."""
+    assert agent.id is not None
+    agent.password_hash = passwords.hash_password(password)
+    session.add(agent)
+    end_sessions(session=session, agent_id=agent.id, keeping=keeping)
+
+
+def set_role(*, session: Session, agent: Agent, role: Role) -> None:
+    """A new role ends the person's sessions, so no page goes on showing what the old role allowed."""
+    if role == agent.role:
+        return
+    assert agent.id is not None
+    agent.role = role
+    session.add(agent)
+    end_sessions(session=session, agent_id=agent.id)
+
+
+def replace_token(*, session: Session, agent: Agent) -> str:
+    """A new API and websocket token for the person, to be shown once; the old one stops working."""
+    token = new_token()
+    agent.token_hash = hash_token(token)
+    session.add(agent)
+    return token
 
 
 def forget_old(*, session: Session, now: datetime) -> None:

@@ -7,6 +7,7 @@ import sys
 from sqlmodel import col, select
 
 from app.accounts import passwords
+from app.accounts import service as accounts
 from app.agents import service as agents
 from app.agents.models import Agent, Role
 from app.db import make_engine, session_factory, unit_of_work
@@ -70,9 +71,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 if person is None:
                     print(f"nobody has email {args.email!r}")
                     return 2
-                person.password_hash = passwords.hash_password(_read_password())
-                session.add(person)
-                print(f"{person.name} can sign in with the new password")
+                accounts.set_password(session=session, agent=person, password=_read_password())
+                print(f"{person.name} can sign in with the new password; their console sessions have ended")
                 return 0
             if agents.get_by_email(session=session, email=args.email) is not None:
                 print(f"an agent with email {args.email!r} exists already")

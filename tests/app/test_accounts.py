@@ -12,16 +12,9 @@ from websockets.exceptions import ConnectionClosed
 from app.cli.background import LiveServer
 from app.deps import CSRF_HEADER, SESSION_COOKIE
 from app.settings import DEMO_PASSWORD
+from tests.support.accounts import signed_in
 
 MARIA, SAM, KIM, ADA = (f"{name}@kestrel.example" for name in ("maria", "sam", "kim", "ada"))
-
-
-async def signed_in(live: LiveServer, email: str, password: str = DEMO_PASSWORD) -> tuple[httpx.AsyncClient, str]:
-    """A browser-like client holding the session cookie, and the session's CSRF token."""
-    client = httpx.AsyncClient(base_url=live.http_url, timeout=10)
-    response = await client.post("/api/session", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return client, response.json()["csrf_token"]
 
 
 @pytest.fixture

@@ -1,11 +1,15 @@
-"""People added the way an administrator adds them: with the `carebridge` command."""
+"""People added the way an administrator adds them (with the `carebridge` command), and signed in the
+way a browser signs in."""
 
 import os
 import subprocess
 import uuid
 from dataclasses import dataclass
 
-from app.cli.background import CAREBRIDGE, Stack
+import httpx
+
+from app.cli.background import CAREBRIDGE, LiveServer, Stack
+from app.settings import DEMO_PASSWORD
 
 
 @dataclass(frozen=True)
@@ -31,3 +35,11 @@ def add_person(stack: Stack, role: str, name: str = "Kim", capacity: str = "") -
     )  # fmt: skip
     words = added.stdout.split()
     return Person(int(words[1]), email, password, added.stdout.split("token ")[1].split()[0])
+
+
+async def signed_in(live: LiveServer, email: str, password: str = DEMO_PASSWORD) -> tuple[httpx.AsyncClient, str]:
+    """A browser-like client holding the session cookie, and the session's CSRF token."""
+    client = httpx.AsyncClient(base_url=live.http_url, timeout=10)
+    response = await client.post("/api/session", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return client, response.json()["csrf_token"]

@@ -54,8 +54,14 @@ async function load() {
     edit.textContent = "Edit";
     edit.setAttribute("aria-label", `Edit ${person.name}`);
     edit.addEventListener("click", () => fill(person));
+    const token = document.createElement("button");
+    token.type = "button";
+    token.className = "secondary";
+    token.textContent = "New token";
+    token.setAttribute("aria-label", `New token for ${person.name}`);
+    token.addEventListener("click", () => replaceToken(person));
     const cell = document.createElement("td");
-    cell.append(edit);
+    cell.append(edit, " ", token);
     row.append(cell);
     body.append(row);
   }
@@ -75,6 +81,17 @@ function fill(person) {
   $("teams").value = person ? person.teams.join(", ") : "";
   say("");
   $("name").focus();
+}
+
+// A new API token ends the old one at once, wherever it is used: asked first, and shown only here.
+async function replaceToken(person) {
+  if (!confirm(`Give ${person.name} a new API token? Their current token stops working at once.`)) return;
+  try {
+    const replaced = await api(`/api/admin/people/${person.id}/token`, { method: "POST" });
+    say(`New API token for ${replaced.person.name}, shown once: ${replaced.token} (the old one no longer works)`);
+  } catch (error) {
+    say(error.message, true);
+  }
 }
 
 async function save(event) {
