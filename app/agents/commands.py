@@ -6,20 +6,33 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, model_validator
 
 from app.channels.webchat.schemas import ClientMessageId, MessageText
+from app.realtime.frames import RowId, Seq
 
-CommandId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+COMMAND_ID_MAX = 64
+CommandId = Annotated[str, StringConstraints(min_length=1, max_length=COMMAND_ID_MAX)]
+
+
+class Hello(BaseModel):
+    """The first frame. No token: the console's session cookie signs the socket in."""
+
+    type: Literal["hello"]
+    token: str | None = None
+    after_seq: Seq | None = None
+
+
+HELLO = TypeAdapter(Hello)
 
 
 class Accept(BaseModel):
     id: CommandId
     type: Literal["accept"]
-    offer_id: int
+    offer_id: RowId
 
 
 class Decline(BaseModel):
     id: CommandId
     type: Literal["decline"]
-    offer_id: int
+    offer_id: RowId
 
 
 class Send(BaseModel):
@@ -64,7 +77,7 @@ class HandBack(BaseModel):
 class TransferTarget(BaseModel):
     """To one agent or to a team, with a note the receiver reads first."""
 
-    to_agent_id: int | None = None
+    to_agent_id: RowId | None = None
     to_team: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
 

@@ -9,19 +9,19 @@ silent for longer is closed, and its agent's presence follows.
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import ValidationError
 
 from app.accounts import service as accounts
 from app.agents import service as agents
 from app.agents.commands import (
     COMMAND,
+    COMMAND_ID_MAX,
+    HELLO,
     Accept,
     Command,
     Decline,
@@ -37,7 +37,7 @@ from app.agents.models import Agent, AgentPublic, Role
 from app.db import run_in_session
 from app.deps import SESSION_COOKIE, ServicesDep
 from app.errors import DomainError, Unauthorized
-from app.realtime import feed
+from app.realtime import feed, frames
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
 from app.services import Services
@@ -167,16 +167,19 @@ async def _beat(subscriber: Subscriber) -> None:
 async def _listen(websocket: WebSocket, agent: Agent, services: Services, subscriber: Subscriber) -> None:
     assert agent.id is not None
     silence = services.settings.agent_silence_seconds
+    frame: dict[str, Any] | frames.BadFrame
     while True:
         try:
             # A timeout scope rather than wait_for, which starts a task for every frame.
             async with asyncio.timeout(silence):
-                frame = await websocket.receive_text()
+                frame = await frames.receive(websocket)
         except TimeoutError:
             log.info("event=agent_silent agent=%s seconds=%s", agent.id, silence)
             with contextlib.suppress(Exception):
                 await websocket.close(CLOSE_SILENT, f"nothing heard for {silence:g} s; send a ping every few seconds")
             return
+        except frames.BadFrame as exc:
+            frame = exc
         # Any frame shows the agent is there.
         services.assignment.heard_from(agent.id)
         # Answers share the event queue, so one task alone writes to the socket, in order.
@@ -185,30 +188,24 @@ async def _listen(websocket: WebSocket, agent: Agent, services: Services, subscr
 
 async def _authenticate(websocket: WebSocket, services: Services) -> tuple[Agent, int | None] | None:
     try:
-        frame = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_SECONDS)
+        frame = await asyncio.wait_for(frames.receive(websocket), HELLO_TIMEOUT_SECONDS)
+        hello = frames.validate(HELLO, frame)
     except TimeoutError:
         await websocket.close(CLOSE_BAD_FRAME, "no hello frame within 10 seconds")
         return None
-    try:
-        hello = json.loads(frame)
-    except json.JSONDecodeError:
-        hello = None
-    if not isinstance(hello, dict) or hello.get("type") != "hello" or not isinstance(hello.get("token", ""), str):
-        await websocket.close(CLOSE_BAD_FRAME, 'expected {"type": "hello", "token": "..."} first')
-        return None
-    after_seq = hello.get("after_seq")
-    if after_seq is not None and (not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0):
-        await websocket.close(CLOSE_BAD_FRAME, "after_seq must be a non-negative integer")
+    except frames.BadFrame as exc:
+        await frames.close(websocket, CLOSE_BAD_FRAME, f'expected {{"type": "hello", "token": ...}}: {exc.detail}')
         return None
     try:
-        agent = await _who(websocket, services, hello.get("token"))
+        agent = await _who(websocket, services, hello.token)
     except Unauthorized as exc:
-        await websocket.close(CLOSE_UNAUTHORIZED, exc.detail)
+        await frames.close(websocket, CLOSE_UNAUTHORIZED, exc.detail)
         return None
     if agent.role == Role.knowledge_manager:
-        await websocket.close(CLOSE_FORBIDDEN, f"{agent.name} is a knowledge manager and takes no conversations")
+        reason = f"{agent.name} is a knowledge manager and takes no conversations"
+        await frames.close(websocket, CLOSE_FORBIDDEN, reason)
         return None
-    return agent, after_seq
+    return agent, hello.after_seq
 
 
 async def _who(websocket: WebSocket, services: Services, token: str | None) -> Agent:
@@ -228,20 +225,20 @@ async def _who(websocket: WebSocket, services: Services, token: str | None) -> A
     return agent
 
 
-async def _answer(frame: str, agent: Agent, services: Services) -> dict[str, Any]:
+async def _answer(frame: dict[str, Any] | frames.BadFrame, agent: Agent, services: Services) -> dict[str, Any]:
     """Run one command and say how it went; a bad command never closes the connection."""
-    try:
-        raw = json.loads(frame)
-    except json.JSONDecodeError as exc:
-        return {"type": "error", "id": None, "detail": f"frame is not JSON: {exc.msg}"}
-    if raw == {"type": "ping"}:
+    if isinstance(frame, frames.BadFrame):
+        return {"type": "error", "id": None, "detail": frame.detail}
+    if frame.get("type") == "ping":
         return {"type": "pong"}
-    command_id = raw.get("id") if isinstance(raw, dict) else None
+    # Echoed only when it is one: an error answers whatever the client sent, however odd.
+    command_id = frame.get("id")
+    if not isinstance(command_id, str) or len(command_id) > COMMAND_ID_MAX:
+        command_id = None
     try:
-        command = COMMAND.validate_python(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return {"type": "error", "id": command_id, "detail": f"invalid command: {problems}"}
+        command = frames.validate(COMMAND, frame)
+    except frames.BadFrame as exc:
+        return {"type": "error", "id": command_id, "detail": f"invalid command: {exc.detail}"}
     try:
         result = await _run(command, agent, services)
     except DomainError as exc:

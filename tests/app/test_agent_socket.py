@@ -283,3 +283,49 @@ async def test_typing_shows_on_the_other_side_and_is_not_kept(
         "typing": True,
     }
     assert refused["type"] == "error" and "does not exist" in refused["detail"]
+
+
+NESTED = "[" * 30_000 + "]" * 30_000
+
+
+@pytest.mark.parametrize(
+    ("frame", "command_id", "problem"),
+    [
+        (b'{"type": "ping"}', None, "binary"),
+        (NESTED, None, "nests"),
+        (json.dumps({"id": "t", "type": "note", "text": "x" * 70_000}), None, "limit"),
+        ('{"id": "t", "type": "note", "text": "\\ud800"}', None, "surrogate"),
+        (json.dumps({"id": [[["deep"]]], "type": "dance"}), None, "dance"),
+        (json.dumps({"id": "t", "type": "accept", "offer_id": 2**70}), "t", "offer_id"),
+    ],
+)
+async def test_a_frame_that_is_no_command_gets_an_error_and_the_connection_stays_up(
+    agent: Socket, frame: str | bytes, command_id: str | None, problem: str
+) -> None:
+    await agent.connection.send(frame)
+    error = await agent.next_of("error")
+    await agent.connection.send('{"type": "ping"}')
+
+    assert (error["id"], problem in error["detail"]) == (command_id, True)
+    assert await agent.next_of("pong") == {"type": "pong"}
+
+
+@pytest.mark.parametrize(
+    ("hello", "reason"),
+    [
+        (b'{"type": "hello", "token": "demo-agent-token"}', "binary"),
+        (NESTED, "nests"),
+        (json.dumps({"type": "hello", "token": DEMO_AGENT_TOKEN, "after_seq": 2**70}), "after_seq"),
+        (json.dumps({"type": "hello", "token": DEMO_AGENT_TOKEN, "after_seq": True}), "after_seq"),
+    ],
+)
+async def test_a_hello_that_cannot_be_read_is_closed_with_4400(
+    live: LiveServer, hello: str | bytes, reason: str
+) -> None:
+    async with connect(f"{live.ws_url}/ws/agent") as socket:
+        await socket.send(hello)
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.recv()
+
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, reason in closed.value.rcvd.reason) == (4400, True)

@@ -1,9 +1,12 @@
 """The web chat API over real HTTP and websockets: bad input is refused clearly and loses nothing."""
 
+import json
 import uuid
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from app.cli.background import LiveServer
 from tests.support.clients import Customer, is_message, new_customer
@@ -121,9 +124,6 @@ async def test_the_customer_socket_replays_what_was_missed_without_duplicates(
 async def test_customer_socket_with_a_bad_hello_is_closed_with_a_reason(
     live: LiveServer, customer: Customer, hello: str, code: int, reason: str
 ) -> None:
-    from websockets.asyncio.client import connect
-    from websockets.exceptions import ConnectionClosed
-
     async with connect(f"{live.ws_url}/ws/chat/{customer.conversation_id}") as socket:
         await socket.send(hello)
         with pytest.raises(ConnectionClosed) as closed:
@@ -132,3 +132,53 @@ async def test_customer_socket_with_a_bad_hello_is_closed_with_a_reason(
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == code
     assert reason in closed.value.rcvd.reason
+
+
+NESTED = "[" * 30_000 + "]" * 30_000
+
+
+@pytest.mark.parametrize(
+    ("hello", "reason"),
+    [
+        (b"{}", "binary"),
+        (NESTED, "nests"),
+        ({"type": "hello", "after_seq": 2**70}, "after_seq"),
+        ({"type": "hello", "after_seq": True}, "after_seq"),
+    ],
+)
+async def test_customer_socket_with_an_unreadable_hello_is_closed_with_4400(
+    live: LiveServer, customer: Customer, hello: bytes | str | dict[str, object], reason: str
+) -> None:
+    frame = json.dumps({**hello, "token": customer.token}) if isinstance(hello, dict) else hello
+
+    async with connect(f"{live.ws_url}/ws/chat/{customer.conversation_id}") as socket:
+        await socket.send(frame)
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.recv()
+
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, reason in closed.value.rcvd.reason) == (4400, True)
+
+
+@pytest.mark.parametrize(
+    ("frame", "problem"),
+    [
+        (b'{"type": "typing", "typing": true}', "binary"),
+        (NESTED, "nests"),
+        ('{"type": "typing", "typing": "yes"}', "typing"),
+        ('{"type": "hello", "token": "again"}', "type"),
+    ],
+)
+async def test_a_frame_that_is_no_typing_gets_an_error_and_messages_still_arrive(
+    live: LiveServer, customer: Customer, frame: bytes | str, problem: str
+) -> None:
+    socket = await customer.follow(live.ws_url)
+
+    await socket.connection.send(frame)
+    error = await socket.next_of("error")
+    await customer.say("still here?")
+    echoed = await socket.next(is_message("customer", "still here?"))
+
+    assert problem in error["detail"]
+    assert echoed["message"]["seq"] == 1
+    await socket.close()

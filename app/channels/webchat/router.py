@@ -1,21 +1,29 @@
 """The web chat API: start a session, send messages over HTTP, follow the conversation live."""
 
 import asyncio
-import json
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
 from app.channels.webchat import service as webchat
-from app.channels.webchat.schemas import Feedback, MessageCreate, MessageList, SessionCreate, SessionCreated
+from app.channels.webchat.schemas import (
+    HELLO,
+    TYPING,
+    Feedback,
+    MessageCreate,
+    MessageList,
+    SessionCreate,
+    SessionCreated,
+)
 from app.conversations import service as conversations
 from app.conversations.models import Message, MessagePublic
 from app.db import run_in_session
 from app.deps import BearerToken, ServicesDep
 from app.errors import DomainError, Unauthorized
 from app.kb import insights
+from app.realtime import frames
 from app.realtime.events import StoredMessage, keep_message, message_event
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
@@ -108,19 +116,22 @@ async def follow_conversation(websocket: WebSocket, conversation_id: uuid.UUID, 
     """Live messages of one conversation. First frame: {"type": "hello", "token": ..., "after_seq": n}."""
     await websocket.accept()
     try:
-        hello = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_SECONDS)
-        token, after_seq = _parse_hello(hello)
-    except (TimeoutError, ValueError) as exc:
-        await websocket.close(CLOSE_BAD_FRAME, f"expected a hello frame first: {exc}"[:120])
+        frame = await asyncio.wait_for(frames.receive(websocket), HELLO_TIMEOUT_SECONDS)
+        hello = frames.validate(HELLO, frame)
+    except TimeoutError:
+        await websocket.close(CLOSE_BAD_FRAME, "expected a hello frame first: none came within 10 seconds")
+        return
+    except frames.BadFrame as exc:
+        await frames.close(websocket, CLOSE_BAD_FRAME, f"expected a hello frame first: {exc.detail}")
         return
     except WebSocketDisconnect:
         return
-
-    high_water = after_seq
+    token = hello.token
+    high_water = after_seq = hello.after_seq
 
     async def send(event: Event) -> None:
         nonlocal high_water
-        if event.get("type") != "message":  # typing: not part of the history
+        if event.get("type") != "message":  # typing and errors: not part of the history
             await websocket.send_json(event)
             return
         seq = event["message"]["seq"]
@@ -140,7 +151,7 @@ async def follow_conversation(websocket: WebSocket, conversation_id: uuid.UUID, 
             missed = await run_in_session(services.open_session, backlog)
         except DomainError as exc:
             code = CLOSE_UNAUTHORIZED if isinstance(exc, Unauthorized) else CLOSE_NOT_FOUND
-            await websocket.close(code, exc.detail[:120])
+            await frames.close(websocket, code, exc.detail)
             return
         await websocket.send_json({"type": "ready", "conversation_id": str(conversation_id)})
         for message in missed:
@@ -148,35 +159,15 @@ async def follow_conversation(websocket: WebSocket, conversation_id: uuid.UUID, 
         subscriber.start()
         while True:
             # Customers speak over HTTP; the socket carries only whether they are typing.
-            typing = _typing(await websocket.receive_text())
-            if typing is not None:
-                await services.conversations.customer_typing(conversation_id, typing)
+            try:
+                typing = frames.validate(TYPING, await frames.receive(websocket))
+            except frames.BadFrame as exc:
+                # Through the queue: one task alone writes to the socket once it has started.
+                subscriber.deliver({"type": "error", "detail": f"expected a typing frame: {exc.detail}"})
+                continue
+            await services.conversations.customer_typing(conversation_id, typing.typing)
     except WebSocketDisconnect:
         pass
     finally:
         services.hub.unfollow_conversation(conversation_id, subscriber)
         await subscriber.stop()
-
-
-def _parse_hello(frame: str) -> tuple[str, int]:
-    try:
-        data: Any = json.loads(frame)
-    except json.JSONDecodeError as exc:
-        raise ValueError("not JSON") from exc
-    if not isinstance(data, dict) or data.get("type") != "hello" or not isinstance(data.get("token"), str):
-        raise ValueError('needs {"type": "hello", "token": "..."}')
-    after_seq = data.get("after_seq", 0)
-    if not isinstance(after_seq, int) or after_seq < 0:
-        raise ValueError("after_seq must be a non-negative integer")
-    return data["token"], after_seq
-
-
-def _typing(frame: str) -> bool | None:
-    """{"type": "typing", "typing": true|false}; anything else is ignored."""
-    try:
-        data: Any = json.loads(frame)
-    except json.JSONDecodeError:
-        return None
-    if isinstance(data, dict) and data.get("type") == "typing" and isinstance(data.get("typing"), bool):
-        return bool(data["typing"])
-    return None

@@ -1,11 +1,12 @@
 """What the web chat API accepts and returns."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints, TypeAdapter
 
 from app.conversations.models import MessagePublic
+from app.realtime.frames import Seq
 
 MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 ClientMessageId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
@@ -35,3 +36,22 @@ class MessageList(BaseModel):
 
 class Feedback(BaseModel):
     helpful: bool
+
+
+class Hello(BaseModel):
+    """The first frame on the customer's socket: who, and the newest message seq the page has."""
+
+    type: Literal["hello"]
+    token: str
+    after_seq: Seq = 0
+
+
+class Typing(BaseModel):
+    """The only frame a customer sends after the hello: they speak over HTTP."""
+
+    type: Literal["typing"]
+    typing: StrictBool
+
+
+HELLO = TypeAdapter(Hello)
+TYPING = TypeAdapter(Typing)

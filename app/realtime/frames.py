@@ -1,0 +1,103 @@
+"""Reading what a client sends over a websocket, the same way on the agent's and the customer's socket.
+
+A frame is read as text, bounded, parsed as JSON and validated with pydantic. Whatever is wrong with
+it becomes one `BadFrame` naming the problem, so that a handler answers it with the protocol's error
+frame or close code (docs/realtime.md) instead of losing the connection to an exception.
+"""
+
+import json
+from typing import Annotated, Any, TypeVar
+
+from fastapi import WebSocket, WebSocketDisconnect
+from pydantic import Field, TypeAdapter, ValidationError
+
+# Far above any command (a message is at most 2,000 characters), far below the server's 16 MiB.
+MAX_FRAME_CHARS = 65_536
+# What a database integer holds; a larger number in a frame would fail in the query.
+MAX_INT64 = 2**63 - 1
+# A close frame's reason is at most 123 bytes of UTF-8.
+MAX_REASON_BYTES = 123
+
+# A feed or message sequence number a client resumes after: a JSON integer, not true or "41".
+Seq = Annotated[int, Field(strict=True, ge=0, le=MAX_INT64)]
+# A row's id a client names (an offer, an agent).
+RowId = Annotated[int, Field(ge=1, le=MAX_INT64)]
+
+
+T = TypeVar("T")
+
+
+class BadFrame(Exception):
+    """A frame that is not what the protocol expects; `detail` says why, for the client."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+async def receive(websocket: WebSocket) -> dict[str, Any]:
+    """The next frame as a JSON object. Raises BadFrame for any other frame, WebSocketDisconnect
+    when the client has gone."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if text is None:
+        raise BadFrame("a binary frame; the protocol's frames are JSON text")
+    return parse(text)
+
+
+def parse(text: str) -> dict[str, Any]:
+    """A text frame as a JSON object, with no string a database or a UTF-8 encoder would refuse."""
+    if len(text) > MAX_FRAME_CHARS:
+        raise BadFrame(f"a frame of {len(text)} characters; the limit is {MAX_FRAME_CHARS}")
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise BadFrame("the frame nests too deeply to read") from None
+    except ValueError as exc:  # JSONDecodeError, and integers of more than 4,300 digits
+        raise BadFrame(f"the frame is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadFrame(f"the frame is a JSON {type(data).__name__}, not an object with a type")
+    # Only an escape (\u0000, \ud800) can put these in a string: skip the walk when there is none.
+    if "\\u" in text:
+        _refuse_unsendable(data)
+    return data
+
+
+def validate(adapter: TypeAdapter[T], data: dict[str, Any]) -> T:
+    """`data` as the adapter's type; BadFrame names each field that is wrong."""
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        raise BadFrame("; ".join(_problem(error["loc"], error["msg"]) for error in exc.errors())) from None
+
+
+async def close(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close with a reason cut to what a close frame holds (a longer one fails to send)."""
+    cut = reason.encode()[:MAX_REASON_BYTES].decode(errors="ignore")
+    await websocket.close(code, cut)
+
+
+def _problem(loc: tuple[int | str, ...], msg: str) -> str:
+    return f"{'.'.join(map(str, loc))}: {msg}" if loc else msg
+
+
+def _refuse_unsendable(data: dict[str, Any]) -> None:
+    """A NUL (which PostgreSQL's text refuses) or a lone surrogate (which no UTF-8 encoder sends back)
+    in any key or string. A loop rather than recursion: the parser allowed the nesting, this must too."""
+    pending: list[Any] = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise BadFrame("a string holds a NUL character (\\u0000)")
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise BadFrame("a string holds a lone UTF-16 surrogate, which is no character") from None
