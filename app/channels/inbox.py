@@ -1,7 +1,7 @@
 """The inbox: every platform event stored once, before the webhook is acknowledged, then processed
 in the platform's time order by whichever instance claims it first."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
@@ -48,12 +48,12 @@ def store(*, session: Session, events: Sequence[RawEvent], received_at: datetime
     return len(session.execute(statement).all())
 
 
-def due(*, session: Session, settled_before: datetime, limit: int) -> list[int]:
+def due(*, session: Session, settled_before: datetime, limit: int, skip: Collection[int] = ()) -> list[int]:
     """Pending events that have waited long enough (received by `settled_before`) for anything
     delivered out of order around them to arrive, in the platform's time order. An event waits
     while its sender has one as early or earlier still settling: that one goes first, once it
     has waited too. Other senders' events, settled or not, never hold an event back or let one
-    go early."""
+    go early. `skip`: events the caller tried and left pending, so that the ones behind them come."""
     earlier = aliased(InboxEvent)
     settling = select(col(earlier.id)).where(
         col(earlier.status) == InboxStatus.pending,
@@ -71,6 +71,8 @@ def due(*, session: Session, settled_before: datetime, limit: int) -> list[int]:
         .order_by(col(InboxEvent.occurred_at), col(InboxEvent.id))
         .limit(limit)
     )
+    if skip:
+        statement = statement.where(col(InboxEvent.id).notin_(skip))
     return [event_id for event_id in session.exec(statement) if event_id is not None]
 
 

@@ -130,8 +130,10 @@ class Intake:
         idle_seconds: float = 5.0,
         limiter: CapacityLimiter | None = None,
         clock: Callable[[], datetime] = utcnow,
+        batch: int = BATCH,
     ) -> None:
         self._limiter = limiter
+        self._batch = batch
         self._clock = clock
         self._open_session = open_session
         self._deliver = deliver
@@ -158,22 +160,28 @@ class Intake:
                 pass
 
     async def drain(self) -> int:
-        """Process every settled pending event; returns how many were processed."""
+        """Process every settled pending event; returns how many were processed. An event left
+        pending (its comment could not be read yet) is not asked for again in this round, so a
+        batch of them can neither hold back the events behind it nor keep the round going."""
         done = 0
+        left: set[int] = set()
         while True:
             settled_before = self._clock() - timedelta(seconds=self._settle)
 
             def settled(session: Session, before: datetime = settled_before) -> list[int]:
-                return inbox.due(session=session, settled_before=before, limit=BATCH)
+                return inbox.due(session=session, settled_before=before, limit=self._batch, skip=left)
 
             due = await run_in_session(self._open_session, settled, self._limiter)
             for event_id in due:
-                await self._process(event_id)
-            done += len(due)
-            if len(due) < BATCH:
+                if await self._process(event_id):
+                    done += 1
+                else:
+                    left.add(event_id)
+            if len(due) < self._batch:
                 return done
 
-    async def _process(self, event_id: int) -> None:
+    async def _process(self, event_id: int) -> bool:
+        """Handle one event; False when it stays pending for a later round."""
         fetched: dict[str, Any] | None = None
         event = await run_in_session(self._open_session, lambda s: s.get(InboxEvent, event_id), self._limiter)
         if event is not None and event.platform == META and meta_webhook.is_mention(event.raw):
@@ -184,7 +192,7 @@ class Intake:
                 if exc.retry:
                     # Left pending: the next round reads it again.
                     log.warning("event=mention_unreadable inbox=%d reason=%s", event_id, exc.reason)
-                    return
+                    return False
 
         def work(session: Session) -> list[StoredMessage]:
             claimed = inbox.claim(session=session, event_id=event_id)
@@ -207,9 +215,10 @@ class Intake:
             code = getattr(exc.orig, "sqlstate", None) or type(exc.orig).__name__
             await run_in_session(self._open_session, lambda s: _refused(s, event_id, code), self._limiter)
             log.warning("event=inbox_event_refused inbox=%d code=%s", event_id, code)
-            return
+            return True
         for stored in done:
             self._deliver(stored)
+        return True
 
 
 def _refused(session: Session, event_id: int, code: str) -> None:

@@ -12,6 +12,7 @@ from app.channels import inbox
 from app.channels.intake import Intake
 from app.channels.meta.webhook import split
 from app.channels.models import InboxEvent, InboxStatus
+from app.channels.outbox import SendFailed
 from app.channels.x.webhook import split as x_split
 from app.conversations.models import Author, Message
 from app.db import make_engine, session_factory, unit_of_work
@@ -134,3 +135,38 @@ async def test_an_event_the_database_refuses_is_kept_unprocessable_and_holds_bac
     assert "\x00" not in stored["dm:6001"][1]
     assert stored["m_after"] == (InboxStatus.processed, "")
     assert [m.text for m in delivered] == ["and after it"]
+
+
+async def test_a_full_batch_left_pending_neither_holds_back_the_events_behind_it_nor_loops(database_url: str) -> None:
+    # Three Instagram mentions whose comments the Graph API cannot give yet, in batches of two, then a DM.
+    mentions = [p.instagram_mention(f"1785000000000000{n}") for n in range(3)]
+    engine = make_engine(database_url)
+    opener = session_factory(engine)
+    with unit_of_work(opener) as session:
+        inbox.store(session=session, events=split(p.page(obj="instagram", changes=mentions)))
+        inbox.store(session=session, events=split(p.page(p.dm("m_behind", "psid-1", "behind them", START_MS))))
+    asked: list[str] = []
+
+    async def unreadable(comment_id: str) -> dict[str, Any]:
+        asked.append(comment_id)
+        raise SendFailed("the Graph API is down", retry=True)
+
+    delivered: list[Message] = []
+    draining = Intake(
+        open_session=opener,
+        deliver=lambda stored: delivered.append(stored.message),
+        read_comment=unreadable,
+        settle_seconds=0,
+        batch=2,
+    )
+
+    # The guard only stops a hang from stalling the suite; nothing here is measured.
+    processed = await asyncio.wait_for(draining.drain(), timeout=60)
+
+    with Session(engine) as session:
+        statuses = Counter(e.status for e in session.exec(select(InboxEvent)))
+    engine.dispose()
+    assert processed == 1
+    assert [m.text for m in delivered] == ["behind them"]
+    assert sorted(asked) == sorted(m["value"]["comment_id"] for m in mentions), "each mention tried once a round"
+    assert statuses == {InboxStatus.pending: 3, InboxStatus.processed: 1}
