@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     events_url: str | None = None
     # An agent's connection that sends nothing this long is closed (clients ping every 5 s).
     agent_silence_seconds: float = 15.0
+    # How often an agent's open connection checks that its session or token has not ended; the
+    # service's own changes tell the connections at once.
+    agent_credentials_check_seconds: float = Field(default=120.0, gt=0)
     # How long agents' feeds keep events for a console to resume from.
     agent_feed_days: int = 7
     outbox_max_attempts: int = 8

@@ -202,7 +202,10 @@ async def change_person(
             accounts.set_password(session=session, agent=agent, password=body.password, keeping=own_session)
         return Person.of(agent)
 
-    return await run_in_session(services.open_session, change)
+    changed = await run_in_session(services.open_session, change)
+    if body.role is not None or body.password is not None:
+        services.hub.to_agent_now(person_id, accounts.CREDENTIALS_CHANGED)
+    return changed
 
 
 @router.post("/api/admin/people/{person_id}/token")
@@ -215,4 +218,6 @@ async def replace_token(person_id: int, services: ServicesDep, _: CurrentAdmin) 
         token = accounts.replace_token(session=session, agent=agent)
         return PersonWithToken(person=Person.of(agent), token=token)
 
-    return await run_in_session(services.open_session, replace)
+    replaced = await run_in_session(services.open_session, replace)
+    services.hub.to_agent_now(person_id, accounts.CREDENTIALS_CHANGED)
+    return replaced

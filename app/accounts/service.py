@@ -123,6 +123,11 @@ def sign_out(*, session: Session, cookie: str) -> None:
     session.execute(delete(WebSession).where(col(WebSession.id) == hash_token(cookie)))
 
 
+# Told to a person's open connections after their sessions, token or role changed, so that each checks
+# at once what it signed in with (app/agents/socket.py); they also check every few minutes regardless.
+CREDENTIALS_CHANGED = {"type": "credentials_changed"}
+
+
 def end_sessions(*, session: Session, agent_id: int, keeping: str | None = None) -> None:
     """End every web session of one person but the one whose cookie is `keeping`: at once on every
     instance, since each request looks its session up in the database. API tokens stay (`replace_token`)."""

@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlmodel import Session
 
 from app.accounts import service as accounts
 from app.agents import service as agents
@@ -68,11 +70,18 @@ async def agent_socket(websocket: WebSocket, services: ServicesDep) -> None:
         return
     if hello is None:
         return
-    agent, after_seq = hello
+    agent, credential, after_seq = hello
     assert agent.id is not None
     agent_id = agent.id
     cursor = _Cursor(websocket, services, agent_id)
-    subscriber = Subscriber(send=cursor.send, close=websocket.close)
+
+    async def send(event: Event) -> None:
+        if event.get("type") == accounts.CREDENTIALS_CHANGED["type"]:
+            await _close_if_signed_out(websocket, services, agent, credential)
+        else:
+            await cursor.send(event)
+
+    subscriber = Subscriber(send=send, close=websocket.close)
     # Following first: whatever is published from here on waits in the queue until the replay is sent.
     services.hub.follow_agent(agent_id, subscriber)
     log.info("event=agent_connected agent=%s after_seq=%s", agent_id, after_seq)
@@ -93,7 +102,7 @@ async def agent_socket(websocket: WebSocket, services: ServicesDep) -> None:
         for event in missed or ():
             await cursor.send(event)
         subscriber.start()
-        beating = asyncio.create_task(_beat(subscriber))
+        beating = asyncio.create_task(_beat(subscriber, services.settings.agent_credentials_check_seconds))
         await _listen(websocket, agent, services, subscriber)
     except WebSocketDisconnect:
         pass
@@ -153,15 +162,44 @@ class _Cursor:
         self.high_water = seq
 
 
-async def _beat(subscriber: Subscriber) -> None:
+async def _beat(subscriber: Subscriber, check_every: float) -> None:
     """A heartbeat when nothing else was sent for a while: a pinging console already hears a pong
-    every few seconds, and a thousand consoles' needless frames cost the server real time."""
+    every few seconds, and a thousand consoles' needless frames cost the server real time. Every
+    `check_every` seconds the connection checks what it signed in with: a password set on the
+    command line, or an instance that missed the news, tells no open connection."""
+    checked = time.monotonic()
     while True:
-        quiet = time.monotonic() - subscriber.last_sent
+        now = time.monotonic()
+        quiet = now - subscriber.last_sent
         if quiet >= HEARTBEAT_EVERY_SECONDS:
             subscriber.deliver({"type": "heartbeat"})
             quiet = 0.0
-        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS - quiet)
+        if now - checked >= check_every:
+            subscriber.deliver(accounts.CREDENTIALS_CHANGED)
+            checked = now
+        await asyncio.sleep(min(HEARTBEAT_EVERY_SECONDS - quiet, check_every - (now - checked)))
+
+
+@dataclass(frozen=True)
+class _Credential:
+    """What a connection signed in with: a token from its hello, or the console's session cookie."""
+
+    token: str | None = None
+    cookie: str | None = None
+
+
+async def _close_if_signed_out(websocket: WebSocket, services: Services, agent: Agent, credential: _Credential) -> None:
+    """End the connection of someone whose session or token has ended, or whose role has changed
+    (what the feed sends depends on it: a reconnect starts from the new role)."""
+    try:
+        now = await run_in_session(services.open_session, lambda s: _sign_in(s, credential))
+    except Unauthorized as exc:
+        log.info("event=agent_signed_out agent=%s", agent.id)
+        await frames.close(websocket, CLOSE_UNAUTHORIZED, f"signed out: {exc.detail}")
+        return
+    if now.role != agent.role:
+        log.info("event=agent_role_changed agent=%s role=%s", agent.id, now.role)
+        await frames.close(websocket, CLOSE_START_AFRESH, f"{agent.name} is now {now.role}; connect again")
 
 
 async def _listen(websocket: WebSocket, agent: Agent, services: Services, subscriber: Subscriber) -> None:
@@ -186,7 +224,7 @@ async def _listen(websocket: WebSocket, agent: Agent, services: Services, subscr
         subscriber.deliver(await _answer(frame, agent, services))
 
 
-async def _authenticate(websocket: WebSocket, services: Services) -> tuple[Agent, int | None] | None:
+async def _authenticate(websocket: WebSocket, services: Services) -> tuple[Agent, _Credential, int | None] | None:
     try:
         frame = await asyncio.wait_for(frames.receive(websocket), HELLO_TIMEOUT_SECONDS)
         hello = frames.validate(HELLO, frame)
@@ -197,7 +235,8 @@ async def _authenticate(websocket: WebSocket, services: Services) -> tuple[Agent
         await frames.close(websocket, CLOSE_BAD_FRAME, f'expected {{"type": "hello", "token": ...}}: {exc.detail}')
         return None
     try:
-        agent = await _who(websocket, services, hello.token)
+        credential = _credential(websocket, hello.token)
+        agent = await run_in_session(services.open_session, lambda s: _sign_in(s, credential))
     except Unauthorized as exc:
         await frames.close(websocket, CLOSE_UNAUTHORIZED, exc.detail)
         return None
@@ -205,23 +244,28 @@ async def _authenticate(websocket: WebSocket, services: Services) -> tuple[Agent
         reason = f"{agent.name} is a knowledge manager and takes no conversations"
         await frames.close(websocket, CLOSE_FORBIDDEN, reason)
         return None
-    return agent, hello.after_seq
+    return agent, credential, hello.after_seq
 
 
-async def _who(websocket: WebSocket, services: Services, token: str | None) -> Agent:
-    """By the token in the hello (API clients), else by the console's session cookie. A browser sends
-    the cookie with any site's websocket, so the cookie counts only from a page of this service."""
+def _credential(websocket: WebSocket, token: str | None) -> _Credential:
+    """The token in the hello (API clients), else the console's session cookie. A browser sends the
+    cookie with any site's websocket, so the cookie counts only from a page of this service."""
     if token:
-        return await run_in_session(services.open_session, lambda s: agents.authenticate(session=s, token=token))
+        return _Credential(token=token)
     cookie = websocket.cookies.get(SESSION_COOKIE)
     origin = websocket.headers.get("origin")
     if not cookie:
         raise Unauthorized("send a token in the hello, or sign in at /login")
     if origin is None or urlsplit(origin).netloc != websocket.headers.get("host"):
         raise Unauthorized(f"the session cookie is accepted only from this service's pages, not from {origin}")
-    agent, _ = await run_in_session(
-        services.open_session, lambda s: accounts.by_cookie(session=s, cookie=cookie, now=utcnow())
-    )
+    return _Credential(cookie=cookie)
+
+
+def _sign_in(session: Session, credential: _Credential) -> Agent:
+    if credential.token is not None:
+        return agents.authenticate(session=session, token=credential.token)
+    assert credential.cookie is not None
+    agent, _ = accounts.by_cookie(session=session, cookie=credential.cookie, now=utcnow())
     return agent
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from app.cli.background import LiveServer
@@ -25,6 +25,7 @@ pytestmark = pytest.mark.postgres
 
 MARIA, SAM, ADA = (f"{name}@kestrel.example" for name in ("maria", "sam", "ada"))
 NEW_PASSWORD = "a brand new long password"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
@@ -187,3 +188,96 @@ async def test_a_new_token_ends_the_old_one_on_every_instance_and_is_shown_once(
     assert old.status_code == 401 and new.status_code == 200
     assert old_socket[0] == 4401 and new_socket == (None, "Maria")
     assert session.status_code == 200  # a new token leaves the web sessions alone
+
+
+@pytest.fixture
+def two_on_a_bus(postgres_url: str, tmp_path: Path, embedder: OnnxEmbedder) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two instances that tell each other's connections what happened, as a deployment with Redis."""
+    seed(postgres_url)
+    with (
+        instance(postgres_url, tmp_path / "a", embedder, events_url=REDIS_URL) as a,
+        instance(postgres_url, tmp_path / "b", embedder, events_url=REDIS_URL) as b,
+    ):
+        yield a, b
+
+
+async def _open_socket(live: LiveServer, hello: dict[str, str], cookie: str = "") -> ClientConnection:
+    """The agent's websocket, past its welcome, signed in by `hello`'s token or by `cookie`."""
+    headers = {"Origin": f"http://127.0.0.1:{live.port}"}
+    if cookie:
+        headers["Cookie"] = f"{SESSION_COOKIE}={cookie}"
+    socket = await connect(f"{live.ws_url}/ws/agent", additional_headers=headers)
+    await socket.send(json.dumps({"type": "hello", **hello}))
+    assert json.loads(await socket.recv())["type"] == "welcome"
+    return socket
+
+
+async def _closing(socket: ClientConnection) -> tuple[int, str]:
+    """Ping until the server closes the socket: its close code and reason."""
+    # A bound only so that a socket left open fails the test instead of hanging it.
+    async with asyncio.timeout(60):
+        while True:
+            try:
+                await socket.send(json.dumps({"type": "ping"}))
+                await asyncio.wait_for(socket.recv(), 1)
+            except TimeoutError:
+                continue
+            except ConnectionClosed as closed:
+                assert closed.rcvd is not None
+                return closed.rcvd.code, closed.rcvd.reason
+
+
+async def _still_open(socket: ClientConnection) -> bool:
+    await socket.send(json.dumps({"type": "ping"}))
+    try:
+        while json.loads(await socket.recv())["type"] != "pong":
+            pass
+    except ConnectionClosed:
+        return False
+    return True
+
+
+async def test_the_open_connections_a_change_ends_are_closed_on_every_instance(
+    two_on_a_bus: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = two_on_a_bus
+    admin, csrf = await signed_in(a, ADA)
+    people = {p["email"]: p["id"] for p in (await admin.get("/api/admin/people")).json()}
+    sam_token = (await admin.post(f"/api/admin/people/{people[SAM]}/token", headers={CSRF_HEADER: csrf})).json()
+    maria, _ = await signed_in(b, MARIA)
+    by_cookie = await _open_socket(b, {}, maria.cookies[SESSION_COOKIE])
+    by_token = await _open_socket(b, {"token": DEMO_AGENT_TOKEN})
+    supervisor = await _open_socket(b, {"token": sam_token["token"]})
+
+    new_password = {"password": NEW_PASSWORD}
+    await admin.patch(f"/api/admin/people/{people[MARIA]}", json=new_password, headers={CSRF_HEADER: csrf})
+    cookie_closed = await _closing(by_cookie)
+    token_kept = await _still_open(by_token)
+    await admin.post(f"/api/admin/people/{people[MARIA]}/token", headers={CSRF_HEADER: csrf})
+    token_closed = await _closing(by_token)
+    await admin.patch(f"/api/admin/people/{people[SAM]}", json={"role": "agent"}, headers={CSRF_HEADER: csrf})
+    role_closed = await _closing(supervisor)
+    await admin.aclose()
+    await maria.aclose()
+
+    assert cookie_closed[0] == 4401 and "signed out" in cookie_closed[1]
+    assert token_kept, "a new password leaves the API token working"
+    assert token_closed[0] == 4401
+    assert role_closed == (4409, "Sam is now agent; connect again")
+
+
+async def test_a_password_set_on_the_command_line_closes_the_persons_open_connections(
+    postgres_url: str, tmp_path: Path, embedder: OnnxEmbedder
+) -> None:
+    # Nothing tells the service of a change made on the command line: its connections check again regularly.
+    seed(postgres_url)
+    with instance(postgres_url, tmp_path, embedder, agent_credentials_check_seconds=0.5) as live:
+        maria, _ = await signed_in(live, MARIA)
+        socket = await _open_socket(live, {}, maria.cookies[SESSION_COOKIE])
+        await maria.aclose()
+
+        command = await asyncio.to_thread(_set_password_on_command_line, postgres_url, MARIA, NEW_PASSWORD)
+        closed = await _closing(socket)
+
+    assert command.returncode == 0, command.stdout + command.stderr
+    assert closed[0] == 4401
