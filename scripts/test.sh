@@ -15,6 +15,8 @@ echo "[test] ruff"
 .venv/bin/ruff format --check .
 echo "[test] mypy"
 .venv/bin/mypy
+echo "[test] import rules"
+.venv/bin/lint-imports
 echo "[test] rasa data validate"
 mkdir -p var/logs
 if ! (cd bot && ../.venv-rasa/bin/rasa data validate --config config.yml --domain domain.yml --data data) \
