@@ -17,6 +17,8 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
+from starlette.websockets import WebSocketDisconnect
+
 from app.db import SessionFactory, run_in_session
 from app.realtime import feed
 from app.realtime.bus import Bus
@@ -69,7 +71,12 @@ class Subscriber:
             event = await self._queue.get()
             try:
                 await self._send(event)
-            except Exception:  # the socket is gone; its handler notices and unsubscribes
+            except (WebSocketDisconnect, RuntimeError, OSError):  # the socket is gone; its handler notices
+                self.closed = True
+                return
+            except Exception:
+                # A fault of ours, not the client's: said, so that it is not mistaken for a hang-up.
+                log.exception("event=subscriber_send_failed type=%s", event.get("type"))
                 self.closed = True
                 return
             self.last_sent = time.monotonic()
