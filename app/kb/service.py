@@ -47,8 +47,9 @@ class Content:
     def checked(self, slug: str) -> "Content":
         """The content tidied (blank phrasings dropped, duplicates once), or InvalidArticleInput.
 
-        A draft may have no answer yet (one made from unanswered questions starts that way);
-        `publish` refuses it until it has one.
+        Held to every rule of an article (knowledge.Article: the limits included) but one: a draft
+        may have no answer yet (one made from unanswered questions starts that way); `publishable`
+        refuses it until it has one.
         """
         questions = tuple(dict.fromkeys(q.strip() for q in self.questions if q.strip()))
         tidy = Content(
@@ -60,21 +61,16 @@ class Content:
             skill=(self.skill or "").strip() or None,
             locale=self.locale.strip() or "en",
         )
+        Content(**{**tidy.__dict__, "answer": tidy.answer or "-"}).publishable(slug, version=1)
+        return tidy
+
+    def publishable(self, slug: str, version: int) -> Article:
+        """The article customers would get, or InvalidArticleInput: the one check that every way
+        of putting a version live (publish, rollback, import) passes through."""
         try:
-            Content(**{**tidy.__dict__, "answer": tidy.answer or "-"}).as_article(slug, version=1)
-            for name, value, limit in (
-                ("slug", slug, 120),
-                ("title", tidy.title, 300),
-                ("skill", tidy.skill or "", 64),
-                ("locale", tidy.locale, 16),
-                *(("questions", q, 500) for q in tidy.questions),
-                *(("tags", t, 64) for t in tidy.tags),
-            ):
-                if len(value) > limit:
-                    raise InvalidArticle(slug, name, f"has an entry of {len(value)} characters; at most {limit} fit")
+            return self.as_article(slug, version)
         except InvalidArticle as exc:
             raise InvalidArticleInput(exc) from exc
-        return tidy
 
     def as_article(self, slug: str, version: int) -> Article:
         return Article(

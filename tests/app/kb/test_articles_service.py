@@ -145,6 +145,10 @@ def test_diff_shows_phrasings_added_and_removed_and_the_answer_line_by_line(sess
         ({"title": " "}, "title", "title is empty"),
         ({"questions": (" ",)}, "questions", "needs at least one phrasing"),
         ({"short_answer": "x" * 281}, "short_answer", "has 281 characters"),
+        ({"answer": "x" * 20_001}, "answer", "answer has 20001 characters; at most 20000 fit"),
+        ({"questions": tuple(f"phrasing {n}" for n in range(501))}, "questions", "has 501 entries; at most 500"),
+        ({"tags": tuple(f"tag-{n}" for n in range(51))}, "tags", "has 51 entries; at most 50"),
+        ({"locale": "x" * 17}, "locale", "has 17 characters; at most 16 fit"),
     ],
 )
 def test_bad_content_is_refused_naming_the_field(
@@ -174,7 +178,7 @@ def test_slugs_are_unique_and_well_formed(session: Session) -> None:
 
 
 def test_overlong_fields_are_refused_before_the_database_sees_them(session: Session) -> None:
-    with pytest.raises(InvalidArticleInput, match="title has an entry of 301 characters; at most 300") as refused:
+    with pytest.raises(InvalidArticleInput, match="title has 301 characters; at most 300") as refused:
         articles.create(session=session, slug="long", content=content("x" * 301), author=None)
 
     assert refused.value.field == "title"

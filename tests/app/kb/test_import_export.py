@@ -89,6 +89,33 @@ def test_csv_rows_are_named_by_the_line_they_start_on(tmp_path: Path, open_sessi
     ]
 
 
+def test_imports_hold_articles_to_the_limits_the_api_does(tmp_path: Path, open_session: SessionFactory) -> None:
+    """An imported article the /kb page could not save again was created before."""
+    good = {"slug": "good", "title": "Good", "questions": ["q?"], "answer": "A."}
+    path = tmp_path / "large.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps(good),
+                json.dumps({**good, "slug": "huge", "answer": "x" * 1_000_000}),
+                json.dumps({**good, "slug": "many", "questions": [f"phrasing {n}" for n in range(3000)]}),
+                json.dumps({**good, "slug": "tagged", "tags": [f"tag-{n}" for n in range(51)]}),
+                json.dumps({**good, "slug": "last"}),
+            ]
+        )
+    )
+
+    report = import_rows(open_session, formats.read(path), publish=True, author=None)
+
+    assert report.problems == [
+        ("line 2", "answer has 1000000 characters; at most 20000 fit"),
+        ("line 3", "questions has 3000 entries; at most 500 are kept"),
+        ("line 4", "tags has 51 entries; at most 50 are kept"),
+    ]
+    with open_session() as session:
+        assert set(stored(session)) == {"good", "last"}
+
+
 def test_markdown_files_without_front_matter_are_named(tmp_path: Path) -> None:
     (tmp_path / "good.md").write_text('---\ntitle: Good\nquestions: ["q?"]\n---\nThe answer.\n')
     (tmp_path / "plain.md").write_text("Just text\n")

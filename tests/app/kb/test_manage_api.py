@@ -87,6 +87,8 @@ async def test_editing_keeps_the_live_version_until_published_and_rollback_resto
         ({"questions": ["  "]}, 422, "questions"),
         ({"title": ""}, 422, "title"),
         ({"slug": "Not a slug"}, 422, "slug"),
+        ({"answer": "x" * 20_001}, 422, "answer"),
+        ({"questions": [f"phrasing {n}" for n in range(501)]}, 422, "questions"),
     ],
 )
 async def test_bad_articles_are_refused_naming_the_field(
