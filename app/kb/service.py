@@ -296,16 +296,20 @@ def publish(*, session: Session, slug: str) -> ArticleRecord:
     record = _locked_head(session, slug)
     if record.status == ArticleStatus.published and record.published_version == record.current_version:
         return record
-    try:
-        Content.of(version(session=session, slug=slug, number=record.current_version)).as_article(slug, 1)
-    except InvalidArticle as exc:
-        raise InvalidArticleInput(exc) from exc
-    record.published_version = record.current_version
+    current = Content.of(version(session=session, slug=slug, number=record.current_version))
+    _go_live(session, record, current, record.current_version)
+    return record
+
+
+def _go_live(session: Session, record: ArticleRecord, content: Content, number: int) -> None:
+    """Version `number`, holding `content`, answers customers from now on; refused (with nothing
+    changed) unless it makes a valid article. Every change that puts a version live comes here."""
+    content.publishable(record.slug, number)
+    record.published_version = number
     record.status = ArticleStatus.published
     record.updated_at = utcnow()
     session.add(record)
     _knowledge_changed(session)
-    return record
 
 
 def unpublish(*, session: Session, slug: str) -> ArticleRecord:
@@ -334,18 +338,21 @@ def archive(*, session: Session, slug: str) -> ArticleRecord:
 
 
 def rollback(*, session: Session, slug: str, to_version: int, author: Agent | None) -> ArticleRecord:
-    """A new version with an earlier version's content; if the article is live, it goes live at once."""
+    """A new version with an earlier version's content; if the article is live, it goes live at once.
+
+    Refused, with nothing changed, if the earlier content could not be saved today (over a limit)
+    or, for a live article, could not be published (a draft without an answer)."""
     record = _locked_head(session, slug)
     earlier = Content.of(version(session=session, slug=slug, number=to_version))
-    record.current_version += 1
-    record.updated_at = utcnow()
-    _write_version(session, slug, record.current_version, earlier, author, f"rolled back to version {to_version}")
+    earlier.checked(slug)
+    number = record.current_version + 1
     if record.published_version is not None:
-        record.published_version = record.current_version
-        record.status = ArticleStatus.published
-        _knowledge_changed(session)
+        _go_live(session, record, earlier, number)
     else:
         record.status = ArticleStatus.draft
+    record.current_version = number
+    record.updated_at = utcnow()
+    _write_version(session, slug, number, earlier, author, f"rolled back to version {to_version}")
     session.add(record)
     session.flush()
     return record

@@ -91,6 +91,31 @@ def test_rollback_writes_a_new_version_and_a_live_article_goes_live_with_it(sess
     assert articles.history(session=session, slug="refunds")[0].note == "rolled back to version 1"
 
 
+def test_a_live_article_is_not_rolled_back_to_a_version_that_could_not_be_published(session: Session) -> None:
+    articles.create(session=session, slug="refunds", content=content(answer=""), author=None)
+    articles.update(session=session, slug="refunds", content=content(), author=None, base_version=1)
+    articles.publish(session=session, slug="refunds")
+    state = articles.knowledge_version(session=session)
+
+    with pytest.raises(InvalidArticleInput, match="answer is empty") as refused:
+        articles.rollback(session=session, slug="refunds", to_version=1, author=None)
+
+    assert refused.value.field == "answer"
+    record = articles.head(session=session, slug="refunds")
+    assert (record.current_version, record.published_version, record.status) == (2, 2, ArticleStatus.published)
+    assert len(articles.history(session=session, slug="refunds")) == 2
+    assert articles.knowledge_version(session=session) == state
+
+
+def test_a_draft_may_be_rolled_back_to_a_version_without_an_answer(session: Session) -> None:
+    articles.create(session=session, slug="refunds", content=content(answer=""), author=None)
+    articles.update(session=session, slug="refunds", content=content(), author=None, base_version=1)
+
+    record = articles.rollback(session=session, slug="refunds", to_version=1, author=None)
+
+    assert (record.current_version, record.published_version, record.status) == (3, None, ArticleStatus.draft)
+
+
 def test_rolling_back_to_a_version_that_does_not_exist_changes_nothing(session: Session) -> None:
     articles.create(session=session, slug="refunds", content=content(), author=None)
 

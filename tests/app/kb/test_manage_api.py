@@ -80,6 +80,28 @@ async def test_editing_keeps_the_live_version_until_published_and_rollback_resto
     assert (found["answer"]["version"], found["answer"]["answer"]) == (3, ARTICLE["answer"])
 
 
+async def test_a_rollback_to_a_version_without_an_answer_is_refused_and_changes_nothing(
+    live: LiveServer, http: httpx.AsyncClient
+) -> None:
+    headers = manager(live)
+    await http.post("/api/kb/articles", json={**ARTICLE, "answer": ""}, headers=headers)
+    await http.put("/api/kb/articles/bike-fitting", json={**ARTICLE, "base_version": 1}, headers=headers)
+    await http.post("/api/kb/articles/bike-fitting/publish", headers=headers)
+
+    refused = await http.post("/api/kb/articles/bike-fitting/rollback", json={"version": 1}, headers=headers)
+
+    assert refused.status_code == 422 and refused.json()["field"] == "answer"
+    assert "answer is empty" in refused.json()["detail"]
+    after = (await http.get("/api/kb/articles/bike-fitting", headers=headers)).json()
+    assert (after["current_version"], after["published_version"]) == (2, 2)
+    history = (await http.get("/api/kb/articles/bike-fitting/versions", headers=headers)).json()
+    assert [v["version"] for v in history] == [2, 1]
+    found = (await http.post("/api/knowledge/search", json={"query": "bike fit appointment"})).json()
+    assert found["answer"]["answer"] == ARTICLE["answer"]
+    assert (await http.post("/api/kb/articles/gift-cards/unpublish", headers=headers)).status_code == 200
+    assert (await http.post("/api/kb/articles/gift-cards/publish", headers=headers)).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("change", "status", "field"),
     [
