@@ -166,7 +166,10 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 def tune(args: argparse.Namespace, open_session: SessionFactory, settings: Settings) -> int:
     with unit_of_work(open_session) as session:
-        published = articles.published_articles(session=session)
+        found = articles.published_articles(session=session)
+    for refused in found.refused:
+        print(f"left out {refused.slug!r} version {refused.version}: {refused.problem}", file=sys.stderr)
+    published = found.articles
     target = onnx.tuned(settings.embedding_model_dir)
     started = time.monotonic()
     # Made aside, recorded, and only then put where this host's service looks: a service that

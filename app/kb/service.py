@@ -169,16 +169,43 @@ def listing(
     return rows
 
 
-def published_articles(*, session: Session) -> list[Article]:
-    """What customers can be answered with: the published version of every live article."""
+@dataclass(frozen=True)
+class Refused:
+    """A published version that makes no valid article, and why: left out of what customers get."""
+
+    slug: str
+    version: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class Published:
+    articles: list[Article]
+    refused: list[Refused]
+
+
+def published_articles(*, session: Session) -> Published:
+    """What customers can be answered with: the published version of every live article.
+
+    Every way of publishing checks the version, but a row may predate a check or be written by
+    hand: such a version is left out and named in `refused`, so one bad row never stops the others
+    from answering, nor the service from starting."""
     statement = select(ArticleVersion).join(
         ArticleRecord,
         (col(ArticleRecord.slug) == ArticleVersion.slug)
         & (col(ArticleRecord.published_version) == ArticleVersion.version),
     )
-    return [
-        Content.of(v).as_article(v.slug, v.version) for v in session.exec(statement.order_by(col(ArticleVersion.slug)))
-    ]
+    found: list[Article] = []
+    refused: list[Refused] = []
+    for stored in session.exec(statement.order_by(col(ArticleVersion.slug))):
+        try:
+            found.append(Content.of(stored).as_article(stored.slug, stored.version))
+        except InvalidArticle as exc:
+            refused.append(Refused(stored.slug, stored.version, f"{exc.field} {exc.problem}"))
+        except (TypeError, AttributeError) as exc:
+            # A column holding the wrong kind of value (a number for a phrasing, null for a list).
+            refused.append(Refused(stored.slug, stored.version, f"unreadable: {type(exc).__name__}"))
+    return Published(found, refused)
 
 
 def knowledge_version(*, session: Session) -> int:

@@ -22,7 +22,7 @@ def content(title: str = "How do refunds work?", **fields: Any) -> Content:
 
 
 def published_titles(session: Session) -> dict[str, str]:
-    return {a.slug: a.title for a in articles.published_articles(session=session)}
+    return {a.slug: a.title for a in articles.published_articles(session=session).articles}
 
 
 def test_an_article_starts_as_a_draft_that_answers_nobody(session: Session) -> None:
