@@ -1,6 +1,8 @@
 """The knowledge managers' API over real HTTP, with the real index behind it."""
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 
 import httpx
 import pytest
@@ -9,8 +11,10 @@ from app.agents.models import Role
 from app.cli.background import LiveServer
 from app.conversations import service as conversations
 from app.db import make_engine, session_factory, unit_of_work
-from app.kb import insights
+from app.kb import clusters, insights
+from app.kb.models import UnansweredQuestion
 from app.settings import DEMO_AGENT_TOKEN
+from knowledge import Vectors
 from knowledge.demo import load_demo_articles
 from tests.support import factories
 from tests.support.clients import new_customer
@@ -218,6 +222,43 @@ async def test_unanswered_questions_are_grouped_and_become_an_article(
     assert sum(g["count"] for g in remaining) == 2
     refused = await http.post("/api/kb/articles/kids-helmets/publish", headers=headers)
     assert refused.status_code == 422 and refused.json()["field"] == "answer"
+
+
+async def test_unanswered_questions_are_grouped_off_the_event_loop(
+    live: LiveServer, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Grouping thousands of questions takes seconds of CPU: on the event loop, every socket and
+    webhook on the instance would wait that long. The real grouping runs, watched for where."""
+    engine = make_engine(live.app.state.settings.database_url)
+    with unit_of_work(session_factory(engine)) as session:
+        for question in ("do you sell bike helmets for kids", "can I pay with bitcoin"):
+            insights.record_unanswered(
+                session=session,
+                conversation_id=None,
+                question=question,
+                reason="no_answer",
+                best_slug=None,
+                best_score=None,
+            )
+    engine.dispose()
+    loops_running: list[bool] = []
+    grouping = clusters.group
+
+    def watched(questions: Sequence[UnansweredQuestion], vectors: Vectors) -> list[list[int]]:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            loops_running.append(False)
+        else:
+            loops_running.append(True)
+        return grouping(questions, vectors)
+
+    monkeypatch.setattr(clusters, "group", watched)
+
+    groups = await http.get("/api/kb/unanswered", headers=manager(live))
+
+    assert groups.status_code == 200 and len(groups.json()) == 2
+    assert loops_running == [False], "grouped in a thread with no event loop running"
 
 
 async def test_customers_rate_answers_and_managers_see_it_per_article(
