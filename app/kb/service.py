@@ -198,14 +198,23 @@ def published_articles(*, session: Session) -> Published:
     found: list[Article] = []
     refused: list[Refused] = []
     for stored in session.exec(statement.order_by(col(ArticleVersion.slug))):
-        try:
-            found.append(Content.of(stored).as_article(stored.slug, stored.version))
-        except InvalidArticle as exc:
-            refused.append(Refused(stored.slug, stored.version, f"{exc.field} {exc.problem}"))
-        except (TypeError, AttributeError) as exc:
-            # A column holding the wrong kind of value (a number for a phrasing, null for a list).
-            refused.append(Refused(stored.slug, stored.version, f"unreadable: {type(exc).__name__}"))
+        article = stored_article(stored)
+        if isinstance(article, Refused):
+            refused.append(article)
+        else:
+            found.append(article)
     return Published(found, refused)
+
+
+def stored_article(stored: ArticleVersion) -> Article | Refused:
+    """A stored version as an article, or why it makes none."""
+    try:
+        return Content.of(stored).as_article(stored.slug, stored.version)
+    except InvalidArticle as exc:
+        return Refused(stored.slug, stored.version, f"{exc.field} {exc.problem}")
+    except (TypeError, AttributeError) as exc:
+        # A column holding the wrong kind of value (a number for a phrasing, null for a list).
+        return Refused(stored.slug, stored.version, f"unreadable: {type(exc).__name__}")
 
 
 def knowledge_version(*, session: Session) -> int:

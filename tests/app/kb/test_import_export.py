@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from app.db import SessionFactory, make_engine, session_factory
+from app.db import SessionFactory, make_engine, session_factory, unit_of_work
 from app.kb import service as articles
 from app.kb.importer import import_rows
 from knowledge import formats
@@ -180,6 +180,32 @@ def test_a_csv_cell_over_the_csv_modules_limit_is_that_rows_error(tmp_path: Path
     assert "big.csv, line 3: answer has 140000 characters; at most 20000 fit" in done.stderr
     assert "big.csv, line 4: questions has 3000 entries; at most 500 are kept" in done.stderr
     assert done.stdout.strip() == "2 created, 0 updated, 0 unchanged, 0 published, 2 refused"
+
+
+def test_export_leaves_out_a_stored_version_over_the_limits_and_names_it(tmp_path: Path, sqlite_url: str) -> None:
+    """Imports before the limits created such versions; exporting them wrote a file that would not import."""
+    open_session = session_factory(make_engine(sqlite_url))
+    source = tmp_path / "in.jsonl"
+    formats.write(source, [(a, "published") for a in load_demo_articles()[:2]], "jsonl")
+    import_rows(open_session, formats.read(source), publish=False, author=None)
+    first = load_demo_articles()[0].slug
+    with unit_of_work(open_session) as session:
+        stored_version = articles.version(session=session, slug=first, number=1)
+        stored_version.answer = "x" * 1_000_000
+        session.add(stored_version)
+
+    done = subprocess.run(
+        [str(CAREBRIDGE), "kb", "export", str(tmp_path / "out.jsonl")],
+        env=command_env(sqlite_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1
+    assert f"left out {first!r} version 1: answer has 1000000 characters; at most 20000 fit" in done.stderr
+    assert done.stdout.startswith("1 articles written")
 
 
 def test_markdown_files_without_front_matter_are_named(tmp_path: Path) -> None:
