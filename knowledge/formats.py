@@ -95,7 +95,19 @@ def _text(fields: dict[str, Any], name: str) -> str:
         return ""
     if not isinstance(value, SCALARS):
         raise TypeError(f"{name}: expected text, got {type(value).__name__}")
-    return str(value).strip()
+    return _unicode(name, str(value)).strip()
+
+
+def _unicode(name: str, text: str) -> str:
+    """`text` if it is Unicode text; JSON's escapes can spell half a surrogate pair, which no
+    database takes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{name}: character {exc.start + 1} ({text[exc.start]!r}) is half a surrogate pair, not text"
+        ) from None
+    return text
 
 
 def _strings(fields: dict[str, Any], name: str, separator: str) -> list[str]:
@@ -103,11 +115,11 @@ def _strings(fields: dict[str, Any], name: str, separator: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [part.strip() for part in value.split(separator) if part.strip()]
+        return [part.strip() for part in _unicode(name, value).split(separator) if part.strip()]
     if isinstance(value, list):
         if not all(isinstance(part, SCALARS) for part in value):
             raise TypeError(f"{name}: expected a list of texts, got a list holding more than text")
-        return [str(part).strip() for part in value if str(part).strip()]
+        return [_unicode(name, str(part)).strip() for part in value if str(part).strip()]
     raise TypeError(f"{name}: expected text or a list, got {type(value).__name__}")
 
 

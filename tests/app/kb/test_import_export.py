@@ -137,6 +137,7 @@ def test_deeply_nested_or_unreadable_json_lines_are_row_errors(tmp_path: Path, o
                 '{"slug": "nested", "title": ' + "[" * 500 + "]" * 500 + "}",
                 '{"slug": "listed", "title": "T", "answer": "A.", "questions": [["q"]]}',
                 '{"slug": "number", "title": ' + "1" * 5000 + "}",
+                '{"slug": "half", "title": "T", "answer": "A.", "questions": ["q\\ud800"]}',
                 json.dumps({**good, "slug": "last"}),
             ]
         )
@@ -149,6 +150,7 @@ def test_deeply_nested_or_unreadable_json_lines_are_row_errors(tmp_path: Path, o
         ("line 3", "title: expected text, got list"),
         ("line 4", "questions: expected a list of texts, got a list holding more than text"),
         ("line 5", "not readable: Exceeds the limit (4300 digits) for integer string conversion"),
+        ("line 6", "questions: character 2 ('\\ud800') is half a surrogate pair, not text"),
     ]
     with open_session() as session:
         assert set(stored(session)) == {"good", "last"}
