@@ -19,6 +19,9 @@ class AssistantHealth(BaseModel):
 class Health(BaseModel):
     status: str
     articles_indexed: int
+    # Published articles whose stored version makes no valid article: customers are answered
+    # without them until a knowledge manager publishes a good version (the log names the problem).
+    articles_refused: list[str]
     # A hash of the embedding model's graph: differs from the stock one's after `carebridge kb tune`.
     embedding_model: str
     assistant: AssistantHealth
@@ -33,6 +36,7 @@ def health(services: ServicesDep) -> Health:
     return Health(
         status="ok",
         articles_indexed=services.knowledge.size,
+        articles_refused=[refused.slug for refused in services.knowledge.refused],
         embedding_model=services.knowledge.model,
         assistant=AssistantHealth(
             circuit=breaker.state,

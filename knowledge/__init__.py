@@ -3,19 +3,20 @@
 A library: it imports nothing from `app/` and knows no web framework.
 """
 
-from knowledge.articles import SHORT_ANSWER_MAX, Article, InvalidArticle
+from knowledge.articles import LIMITS, Article, InvalidArticle, Limits
 from knowledge.cache import EmbeddingCache
 from knowledge.embedder import Embedder, MiniLMEmbedder, Vectors
 from knowledge.index import KnowledgeIndex, Match, phrasings_of, top_answer
 from knowledge.onnx import OnnxEmbedder
 
 __all__ = [
-    "SHORT_ANSWER_MAX",
+    "LIMITS",
     "Article",
     "Embedder",
     "EmbeddingCache",
     "InvalidArticle",
     "KnowledgeIndex",
+    "Limits",
     "Match",
     "MiniLMEmbedder",
     "OnnxEmbedder",

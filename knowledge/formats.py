@@ -62,21 +62,21 @@ def read(path: Path, fmt: Format | None = None) -> Iterator[Row]:
 def _row(where: str, fields: dict[str, Any]) -> Row:
     """Build the article from loosely typed fields, turning every problem into a reason."""
     try:
-        slug = str(fields.get("slug") or "").strip()
+        slug = _text(fields, "slug")
         if not slug:
             return Row(where, error="slug is missing")
-        status = str(fields.get("status") or "").strip() or None
+        status = _text(fields, "status") or None
         if status is not None and status not in STATUSES:
             return Row(where, error=f"status {status!r} is not one of {', '.join(STATUSES)}")
         article = Article(
             slug=slug,
-            title=str(fields.get("title") or "").strip(),
-            questions=tuple(_strings(fields.get("questions"), "\n")),
-            answer=str(fields.get("answer") or "").strip(),
-            short_answer=str(fields.get("short_answer") or "").strip(),
-            tags=tuple(_strings(fields.get("tags"), ",")),
-            skill=str(fields.get("skill") or "").strip() or None,
-            locale=str(fields.get("locale") or "en").strip(),
+            title=_text(fields, "title"),
+            questions=tuple(_strings(fields, "questions", "\n")),
+            answer=_text(fields, "answer"),
+            short_answer=_text(fields, "short_answer"),
+            tags=tuple(_strings(fields, "tags", ",")),
+            skill=_text(fields, "skill") or None,
+            locale=_text(fields, "locale") or "en",
         )
     except InvalidArticle as exc:
         return Row(where, error=f"{exc.field} {exc.problem}")
@@ -85,17 +85,49 @@ def _row(where: str, fields: dict[str, Any]) -> Row:
     return Row(where, article=article, status=status)
 
 
-def _strings(value: Any, separator: str) -> list[str]:
+# What a file may hold where text is expected: numbers read as text, nothing nested.
+SCALARS = (str, int, float, bool)
+
+
+def _text(fields: dict[str, Any], name: str) -> str:
+    value = fields.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, SCALARS):
+        raise TypeError(f"{name}: expected text, got {type(value).__name__}")
+    return _unicode(name, str(value)).strip()
+
+
+def _unicode(name: str, text: str) -> str:
+    """`text` if it is Unicode text; JSON's escapes can spell half a surrogate pair, which no
+    database takes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{name}: character {exc.start + 1} ({text[exc.start]!r}) is half a surrogate pair, not text"
+        ) from None
+    return text
+
+
+def _strings(fields: dict[str, Any], name: str, separator: str) -> list[str]:
+    value = fields.get(name)
     if value is None:
         return []
     if isinstance(value, str):
-        return [part.strip() for part in value.split(separator) if part.strip()]
+        return [part.strip() for part in _unicode(name, value).split(separator) if part.strip()]
     if isinstance(value, list):
-        return [str(part).strip() for part in value if str(part).strip()]
-    raise TypeError(f"expected text or a list, got {type(value).__name__}")
+        if not all(isinstance(part, SCALARS) for part in value):
+            raise TypeError(f"{name}: expected a list of texts, got a list holding more than text")
+        return [_unicode(name, str(part)).strip() for part in value if str(part).strip()]
+    raise TypeError(f"{name}: expected text or a list, got {type(value).__name__}")
 
 
 def _read_csv(path: Path) -> Iterator[Row]:
+    # The csv module refuses a cell over 131,072 characters by default, and after refusing one it
+    # cannot tell where the next row starts. A cell can be no larger than its file, so allowing that
+    # reads every row whole; the article's limits then refuse an oversized cell as that row's error.
+    csv.field_size_limit(max(csv.field_size_limit(), min(path.stat().st_size, 2**31 - 1)))
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = {"slug", "title", "questions", "answer"} - set(reader.fieldnames or [])
@@ -121,6 +153,13 @@ def _read_jsonl(path: Path) -> Iterator[Row]:
             except json.JSONDecodeError as exc:
                 yield Row(f"line {number}", error=f"not JSON: {exc.msg} at column {exc.colno}")
                 continue
+            except RecursionError:
+                yield Row(f"line {number}", error="not an article: nested too deeply to read")
+                continue
+            except ValueError as exc:
+                # Python refuses to read an integer of more than 4,300 digits.
+                yield Row(f"line {number}", error=f"not readable: {str(exc).partition(':')[0]}")
+                continue
             if not isinstance(fields, dict):
                 yield Row(f"line {number}", error=f"expected an object, got {type(fields).__name__}")
                 continue
@@ -144,6 +183,9 @@ def _read_markdown(folder: Path) -> Iterator[Row]:
             fields = yaml.safe_load(head) or {}
         except yaml.YAMLError as exc:
             yield Row(path.name, error=f"front matter is not YAML: {exc}")
+            continue
+        except RecursionError:
+            yield Row(path.name, error="front matter is nested too deeply to read")
             continue
         if not isinstance(fields, dict):
             yield Row(path.name, error="front matter is not a mapping of fields")

@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from app.db import SessionFactory, run_in_session
 from app.kb import service as articles
+from app.kb.service import Refused
 from knowledge import Article, Embedder, EmbeddingCache, KnowledgeIndex, Match, Vectors, phrasings_of
 from knowledge.index import EXACT_UP_TO
 
@@ -40,6 +41,8 @@ class Snapshot:
     version: int
     checksum: str
     articles: list[Article]
+    # Published versions that make no valid article, left out: see `articles.published_articles`.
+    refused: list[Refused]
 
 
 def checksum(published: list[Article]) -> str:
@@ -48,7 +51,12 @@ def checksum(published: list[Article]) -> str:
 
 def read_snapshot(session: Session) -> Snapshot:
     published = articles.published_articles(session=session)
-    return Snapshot(articles.knowledge_version(session=session), checksum(published), published)
+    return Snapshot(
+        articles.knowledge_version(session=session),
+        checksum(published.articles),
+        published.articles,
+        published.refused,
+    )
 
 
 class LiveIndex:
@@ -63,6 +71,7 @@ class LiveIndex:
         self._compact_after = compact_after
         self.version = -1
         self.checksum = ""
+        self.refused: list[Refused] = []
         self._rebuilding = asyncio.Lock()
         self._compacting: asyncio.Task[None] | None = None
 
@@ -117,8 +126,15 @@ class LiveIndex:
             if (snapshot.version, snapshot.checksum) == (self.version, self.checksum):
                 return
             self._index = await anyio.to_thread.run_sync(self._build, snapshot)
-            self.version, self.checksum = snapshot.version, snapshot.checksum
+            self.version, self.checksum, self.refused = snapshot.version, snapshot.checksum, snapshot.refused
             await anyio.to_thread.run_sync(self._persist)
+            for refused in snapshot.refused:
+                log.error(
+                    "event=knowledge_article_refused slug=%s version=%d problem=%r",
+                    refused.slug,
+                    refused.version,
+                    refused.problem,
+                )
             log.info(
                 "event=knowledge_index_built version=%d articles=%d layered=%d",
                 snapshot.version,

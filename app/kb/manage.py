@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
+import anyio.to_thread
 import numpy as np
 from fastapi import APIRouter, Query
 from sqlmodel import Session, col, select
@@ -264,7 +265,9 @@ async def unanswered_groups(services: ServicesDep, _: CurrentKnowledgeManager) -
     if not open_questions:
         return []
     vectors = await embedded(services, open_questions)
-    groups = clusters.group(open_questions, vectors)
+    # Up to thousands of questions compared with every group's centre: seconds of CPU, so not on
+    # the event loop, which every socket and webhook on this instance waits on.
+    groups = await anyio.to_thread.run_sync(clusters.group, open_questions, vectors)
     nearest = await services.knowledge.search_many([open_questions[g[0]].text for g in groups], 1)
     described = [
         clusters.describe(open_questions, members, (n[0].article.slug, n[0].score) if n else None)

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, ForeignKeyConstraint, LargeBinary, String, 
 from sqlmodel import Field, SQLModel
 
 from app.timestamps import UTCDateTime, utcnow
+from knowledge import LIMITS
 
 
 class ArticleStatus(StrEnum):
@@ -23,7 +24,7 @@ class ArticleRecord(SQLModel, table=True):
 
     __tablename__ = "articles"
 
-    slug: str = Field(primary_key=True, max_length=120)
+    slug: str = Field(primary_key=True, max_length=LIMITS.slug)
     status: ArticleStatus = Field(default=ArticleStatus.draft, sa_type=String(16), index=True)
     current_version: int = 1
     # May be older than current_version: an edit of a live article waits for its own publish.
@@ -37,15 +38,15 @@ class ArticleVersion(SQLModel, table=True):
 
     __tablename__ = "article_versions"
 
-    slug: str = Field(foreign_key="articles.slug", primary_key=True, max_length=120)
+    slug: str = Field(foreign_key="articles.slug", primary_key=True, max_length=LIMITS.slug)
     version: int = Field(primary_key=True)
-    title: str = Field(max_length=300)
+    title: str = Field(max_length=LIMITS.title)
     questions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     answer: str = Field(sa_type=Text)
-    short_answer: str = Field(default="", max_length=280)
+    short_answer: str = Field(default="", max_length=LIMITS.short_answer)
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    skill: str | None = Field(default=None, max_length=64)
-    locale: str = Field(default="en", max_length=16)
+    skill: str | None = Field(default=None, max_length=LIMITS.skill)
+    locale: str = Field(default="en", max_length=LIMITS.locale)
     author_id: int | None = Field(default=None, foreign_key="agents.id")
     # Kept as written: the history still names who changed what after an account is gone.
     author_name: str = Field(default="", max_length=200)

@@ -7,20 +7,22 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from app.kb.models import ArticleRecord, ArticleStatus, ArticleVersion
 from app.kb.service import Content
-from knowledge import SHORT_ANSWER_MAX
+from knowledge import LIMITS
 
-Slug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Line = Annotated[str, StringConstraints(max_length=500)]
+Slug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LIMITS.slug)]
+Line = Annotated[str, StringConstraints(max_length=LIMITS.question)]
 
 
 class ContentIn(BaseModel):
-    title: Annotated[str, StringConstraints(max_length=300)]
-    questions: list[Line] = Field(max_length=500)
-    answer: Annotated[str, StringConstraints(max_length=20_000)]
-    short_answer: Annotated[str, StringConstraints(max_length=SHORT_ANSWER_MAX)] = ""
-    tags: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default=[], max_length=50)
-    skill: Annotated[str, StringConstraints(max_length=64)] | None = None
-    locale: Annotated[str, StringConstraints(max_length=16)] = "en"
+    # The article's limits (knowledge.LIMITS): here so that OpenAPI shows them and a request over
+    # them is refused before it is read further; the service holds every other way in to the same.
+    title: Annotated[str, StringConstraints(max_length=LIMITS.title)]
+    questions: list[Line] = Field(max_length=LIMITS.questions)
+    answer: Annotated[str, StringConstraints(max_length=LIMITS.answer)]
+    short_answer: Annotated[str, StringConstraints(max_length=LIMITS.short_answer)] = ""
+    tags: list[Annotated[str, StringConstraints(max_length=LIMITS.tag)]] = Field(default=[], max_length=LIMITS.tags)
+    skill: Annotated[str, StringConstraints(max_length=LIMITS.skill)] | None = None
+    locale: Annotated[str, StringConstraints(max_length=LIMITS.locale)] = "en"
 
     def content(self) -> Content:
         return Content(
@@ -132,11 +134,11 @@ class ClusterOut(BaseModel):
 
 
 class DraftFromQuestions(BaseModel):
-    question_ids: list[int] = Field(min_length=1, max_length=500)
+    question_ids: list[int] = Field(min_length=1, max_length=LIMITS.questions)
     slug: Slug
-    title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=LIMITS.title)]
 
 
 class AttachQuestions(BaseModel):
-    question_ids: list[int] = Field(min_length=1, max_length=500)
+    question_ids: list[int] = Field(min_length=1, max_length=LIMITS.questions)
     slug: Slug

@@ -47,8 +47,9 @@ class Content:
     def checked(self, slug: str) -> "Content":
         """The content tidied (blank phrasings dropped, duplicates once), or InvalidArticleInput.
 
-        A draft may have no answer yet (one made from unanswered questions starts that way);
-        `publish` refuses it until it has one.
+        Held to every rule of an article (knowledge.Article: the limits included) but one: a draft
+        may have no answer yet (one made from unanswered questions starts that way); `publishable`
+        refuses it until it has one.
         """
         questions = tuple(dict.fromkeys(q.strip() for q in self.questions if q.strip()))
         tidy = Content(
@@ -60,21 +61,16 @@ class Content:
             skill=(self.skill or "").strip() or None,
             locale=self.locale.strip() or "en",
         )
+        Content(**{**tidy.__dict__, "answer": tidy.answer or "-"}).publishable(slug, version=1)
+        return tidy
+
+    def publishable(self, slug: str, version: int) -> Article:
+        """The article customers would get, or InvalidArticleInput: the one check that every way
+        of putting a version live (publish, rollback, import) passes through."""
         try:
-            Content(**{**tidy.__dict__, "answer": tidy.answer or "-"}).as_article(slug, version=1)
-            for name, value, limit in (
-                ("slug", slug, 120),
-                ("title", tidy.title, 300),
-                ("skill", tidy.skill or "", 64),
-                ("locale", tidy.locale, 16),
-                *(("questions", q, 500) for q in tidy.questions),
-                *(("tags", t, 64) for t in tidy.tags),
-            ):
-                if len(value) > limit:
-                    raise InvalidArticle(slug, name, f"has an entry of {len(value)} characters; at most {limit} fit")
+            return self.as_article(slug, version)
         except InvalidArticle as exc:
             raise InvalidArticleInput(exc) from exc
-        return tidy
 
     def as_article(self, slug: str, version: int) -> Article:
         return Article(
@@ -173,16 +169,52 @@ def listing(
     return rows
 
 
-def published_articles(*, session: Session) -> list[Article]:
-    """What customers can be answered with: the published version of every live article."""
+@dataclass(frozen=True)
+class Refused:
+    """A published version that makes no valid article, and why: left out of what customers get."""
+
+    slug: str
+    version: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class Published:
+    articles: list[Article]
+    refused: list[Refused]
+
+
+def published_articles(*, session: Session) -> Published:
+    """What customers can be answered with: the published version of every live article.
+
+    Every way of publishing checks the version, but a row may predate a check or be written by
+    hand: such a version is left out and named in `refused`, so one bad row never stops the others
+    from answering, nor the service from starting."""
     statement = select(ArticleVersion).join(
         ArticleRecord,
         (col(ArticleRecord.slug) == ArticleVersion.slug)
         & (col(ArticleRecord.published_version) == ArticleVersion.version),
     )
-    return [
-        Content.of(v).as_article(v.slug, v.version) for v in session.exec(statement.order_by(col(ArticleVersion.slug)))
-    ]
+    found: list[Article] = []
+    refused: list[Refused] = []
+    for stored in session.exec(statement.order_by(col(ArticleVersion.slug))):
+        article = stored_article(stored)
+        if isinstance(article, Refused):
+            refused.append(article)
+        else:
+            found.append(article)
+    return Published(found, refused)
+
+
+def stored_article(stored: ArticleVersion) -> Article | Refused:
+    """A stored version as an article, or why it makes none."""
+    try:
+        return Content.of(stored).as_article(stored.slug, stored.version)
+    except InvalidArticle as exc:
+        return Refused(stored.slug, stored.version, f"{exc.field} {exc.problem}")
+    except (TypeError, AttributeError) as exc:
+        # A column holding the wrong kind of value (a number for a phrasing, null for a list).
+        return Refused(stored.slug, stored.version, f"unreadable: {type(exc).__name__}")
 
 
 def knowledge_version(*, session: Session) -> int:
@@ -300,16 +332,20 @@ def publish(*, session: Session, slug: str) -> ArticleRecord:
     record = _locked_head(session, slug)
     if record.status == ArticleStatus.published and record.published_version == record.current_version:
         return record
-    try:
-        Content.of(version(session=session, slug=slug, number=record.current_version)).as_article(slug, 1)
-    except InvalidArticle as exc:
-        raise InvalidArticleInput(exc) from exc
-    record.published_version = record.current_version
+    current = Content.of(version(session=session, slug=slug, number=record.current_version))
+    _go_live(session, record, current, record.current_version)
+    return record
+
+
+def _go_live(session: Session, record: ArticleRecord, content: Content, number: int) -> None:
+    """Version `number`, holding `content`, answers customers from now on; refused (with nothing
+    changed) unless it makes a valid article. Every change that puts a version live comes here."""
+    content.publishable(record.slug, number)
+    record.published_version = number
     record.status = ArticleStatus.published
     record.updated_at = utcnow()
     session.add(record)
     _knowledge_changed(session)
-    return record
 
 
 def unpublish(*, session: Session, slug: str) -> ArticleRecord:
@@ -338,18 +374,21 @@ def archive(*, session: Session, slug: str) -> ArticleRecord:
 
 
 def rollback(*, session: Session, slug: str, to_version: int, author: Agent | None) -> ArticleRecord:
-    """A new version with an earlier version's content; if the article is live, it goes live at once."""
+    """A new version with an earlier version's content; if the article is live, it goes live at once.
+
+    Refused, with nothing changed, if the earlier content could not be saved today (over a limit)
+    or, for a live article, could not be published (a draft without an answer)."""
     record = _locked_head(session, slug)
     earlier = Content.of(version(session=session, slug=slug, number=to_version))
-    record.current_version += 1
-    record.updated_at = utcnow()
-    _write_version(session, slug, record.current_version, earlier, author, f"rolled back to version {to_version}")
+    earlier.checked(slug)
+    number = record.current_version + 1
     if record.published_version is not None:
-        record.published_version = record.current_version
-        record.status = ArticleStatus.published
-        _knowledge_changed(session)
+        _go_live(session, record, earlier, number)
     else:
         record.status = ArticleStatus.draft
+    record.current_version = number
+    record.updated_at = utcnow()
+    _write_version(session, slug, number, earlier, author, f"rolled back to version {to_version}")
     session.add(record)
     session.flush()
     return record

@@ -22,7 +22,7 @@ def content(title: str = "How do refunds work?", **fields: Any) -> Content:
 
 
 def published_titles(session: Session) -> dict[str, str]:
-    return {a.slug: a.title for a in articles.published_articles(session=session)}
+    return {a.slug: a.title for a in articles.published_articles(session=session).articles}
 
 
 def test_an_article_starts_as_a_draft_that_answers_nobody(session: Session) -> None:
@@ -91,6 +91,31 @@ def test_rollback_writes_a_new_version_and_a_live_article_goes_live_with_it(sess
     assert articles.history(session=session, slug="refunds")[0].note == "rolled back to version 1"
 
 
+def test_a_live_article_is_not_rolled_back_to_a_version_that_could_not_be_published(session: Session) -> None:
+    articles.create(session=session, slug="refunds", content=content(answer=""), author=None)
+    articles.update(session=session, slug="refunds", content=content(), author=None, base_version=1)
+    articles.publish(session=session, slug="refunds")
+    state = articles.knowledge_version(session=session)
+
+    with pytest.raises(InvalidArticleInput, match="answer is empty") as refused:
+        articles.rollback(session=session, slug="refunds", to_version=1, author=None)
+
+    assert refused.value.field == "answer"
+    record = articles.head(session=session, slug="refunds")
+    assert (record.current_version, record.published_version, record.status) == (2, 2, ArticleStatus.published)
+    assert len(articles.history(session=session, slug="refunds")) == 2
+    assert articles.knowledge_version(session=session) == state
+
+
+def test_a_draft_may_be_rolled_back_to_a_version_without_an_answer(session: Session) -> None:
+    articles.create(session=session, slug="refunds", content=content(answer=""), author=None)
+    articles.update(session=session, slug="refunds", content=content(), author=None, base_version=1)
+
+    record = articles.rollback(session=session, slug="refunds", to_version=1, author=None)
+
+    assert (record.current_version, record.published_version, record.status) == (3, None, ArticleStatus.draft)
+
+
 def test_rolling_back_to_a_version_that_does_not_exist_changes_nothing(session: Session) -> None:
     articles.create(session=session, slug="refunds", content=content(), author=None)
 
@@ -145,6 +170,10 @@ def test_diff_shows_phrasings_added_and_removed_and_the_answer_line_by_line(sess
         ({"title": " "}, "title", "title is empty"),
         ({"questions": (" ",)}, "questions", "needs at least one phrasing"),
         ({"short_answer": "x" * 281}, "short_answer", "has 281 characters"),
+        ({"answer": "x" * 20_001}, "answer", "answer has 20001 characters; at most 20000 fit"),
+        ({"questions": tuple(f"phrasing {n}" for n in range(501))}, "questions", "has 501 entries; at most 500"),
+        ({"tags": tuple(f"tag-{n}" for n in range(51))}, "tags", "has 51 entries; at most 50"),
+        ({"locale": "x" * 17}, "locale", "has 17 characters; at most 16 fit"),
     ],
 )
 def test_bad_content_is_refused_naming_the_field(
@@ -174,7 +203,7 @@ def test_slugs_are_unique_and_well_formed(session: Session) -> None:
 
 
 def test_overlong_fields_are_refused_before_the_database_sees_them(session: Session) -> None:
-    with pytest.raises(InvalidArticleInput, match="title has an entry of 301 characters; at most 300") as refused:
+    with pytest.raises(InvalidArticleInput, match="title has 301 characters; at most 300") as refused:
         articles.create(session=session, slug="long", content=content("x" * 301), author=None)
 
     assert refused.value.field == "title"

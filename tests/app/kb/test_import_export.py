@@ -1,6 +1,7 @@
 """Articles from and to files: every good row in, every bad one named with its place, nothing half-written."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,13 +9,22 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from app.db import SessionFactory, make_engine, session_factory
+from app.db import SessionFactory, make_engine, session_factory, unit_of_work
 from app.kb import service as articles
 from app.kb.importer import import_rows
 from knowledge import formats
 from knowledge.demo import load_demo_articles
 
 CAREBRIDGE = Path(sys.executable).parent / "carebridge"
+
+
+def command_env(database_url: str) -> dict[str, str]:
+    """Only the database from the settings; PYTHONPATH kept, so the command runs the code under test."""
+    return {
+        "CAREBRIDGE_DATABASE_URL": database_url,
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+    }
 
 
 @pytest.fixture
@@ -89,16 +99,129 @@ def test_csv_rows_are_named_by_the_line_they_start_on(tmp_path: Path, open_sessi
     ]
 
 
+def test_imports_hold_articles_to_the_limits_the_api_does(tmp_path: Path, open_session: SessionFactory) -> None:
+    """An imported article the /kb page could not save again was created before."""
+    good = {"slug": "good", "title": "Good", "questions": ["q?"], "answer": "A."}
+    path = tmp_path / "large.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps(good),
+                json.dumps({**good, "slug": "huge", "answer": "x" * 1_000_000}),
+                json.dumps({**good, "slug": "many", "questions": [f"phrasing {n}" for n in range(3000)]}),
+                json.dumps({**good, "slug": "tagged", "tags": [f"tag-{n}" for n in range(51)]}),
+                json.dumps({**good, "slug": "last"}),
+            ]
+        )
+    )
+
+    report = import_rows(open_session, formats.read(path), publish=True, author=None)
+
+    assert report.problems == [
+        ("line 2", "answer has 1000000 characters; at most 20000 fit"),
+        ("line 3", "questions has 3000 entries; at most 500 are kept"),
+        ("line 4", "tags has 51 entries; at most 50 are kept"),
+    ]
+    with open_session() as session:
+        assert set(stored(session)) == {"good", "last"}
+
+
+def test_deeply_nested_or_unreadable_json_lines_are_row_errors(tmp_path: Path, open_session: SessionFactory) -> None:
+    good = {"slug": "good", "title": "Good", "questions": ["q?"], "answer": "A."}
+    path = tmp_path / "hostile.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps(good),
+                "[" * 100_000 + "]" * 100_000,
+                '{"slug": "nested", "title": ' + "[" * 500 + "]" * 500 + "}",
+                '{"slug": "listed", "title": "T", "answer": "A.", "questions": [["q"]]}',
+                '{"slug": "number", "title": ' + "1" * 5000 + "}",
+                '{"slug": "half", "title": "T", "answer": "A.", "questions": ["q\\ud800"]}',
+                json.dumps({**good, "slug": "last"}),
+            ]
+        )
+    )
+
+    report = import_rows(open_session, formats.read(path), publish=True, author=None)
+
+    assert report.problems == [
+        ("line 2", "not an article: nested too deeply to read"),
+        ("line 3", "title: expected text, got list"),
+        ("line 4", "questions: expected a list of texts, got a list holding more than text"),
+        ("line 5", "not readable: Exceeds the limit (4300 digits) for integer string conversion"),
+        ("line 6", "questions: character 2 ('\\ud800') is half a surrogate pair, not text"),
+    ]
+    with open_session() as session:
+        assert set(stored(session)) == {"good", "last"}
+
+
+def test_a_csv_cell_over_the_csv_modules_limit_is_that_rows_error(tmp_path: Path, sqlite_url: str) -> None:
+    """Python's csv module stops at a cell of 131,072 characters; the command named no row then,
+    printed a traceback and imported nothing."""
+    path = tmp_path / "big.csv"
+    many = "\n".join(f"phrasing {n}" for n in range(3000))
+    path.write_text(
+        "slug,title,questions,answer\n"
+        "first,First,q,A.\n"
+        f'huge,Huge,q,"{"x" * 140_000}"\n'
+        f'many,Many,"{many}",A.\n'
+        "last,Last,q,A.\n"
+    )
+
+    done = subprocess.run(
+        [str(CAREBRIDGE), "kb", "import", str(path)],
+        env=command_env(sqlite_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1
+    assert "big.csv, line 3: answer has 140000 characters; at most 20000 fit" in done.stderr
+    assert "big.csv, line 4: questions has 3000 entries; at most 500 are kept" in done.stderr
+    assert done.stdout.strip() == "2 created, 0 updated, 0 unchanged, 0 published, 2 refused"
+
+
+def test_export_leaves_out_a_stored_version_over_the_limits_and_names_it(tmp_path: Path, sqlite_url: str) -> None:
+    """Imports before the limits created such versions; exporting them wrote a file that would not import."""
+    open_session = session_factory(make_engine(sqlite_url))
+    source = tmp_path / "in.jsonl"
+    formats.write(source, [(a, "published") for a in load_demo_articles()[:2]], "jsonl")
+    import_rows(open_session, formats.read(source), publish=False, author=None)
+    first = load_demo_articles()[0].slug
+    with unit_of_work(open_session) as session:
+        stored_version = articles.version(session=session, slug=first, number=1)
+        stored_version.answer = "x" * 1_000_000
+        session.add(stored_version)
+
+    done = subprocess.run(
+        [str(CAREBRIDGE), "kb", "export", str(tmp_path / "out.jsonl")],
+        env=command_env(sqlite_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1
+    assert f"left out {first!r} version 1: answer has 1000000 characters; at most 20000 fit" in done.stderr
+    assert done.stdout.startswith("1 articles written")
+
+
 def test_markdown_files_without_front_matter_are_named(tmp_path: Path) -> None:
     (tmp_path / "good.md").write_text('---\ntitle: Good\nquestions: ["q?"]\n---\nThe answer.\n')
     (tmp_path / "plain.md").write_text("Just text\n")
     (tmp_path / "open.md").write_text("---\ntitle: x\n")
+    (tmp_path / "deep.md").write_text("---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\nThe answer.\n")
 
     rows = {row.where: row for row in formats.read(tmp_path)}
 
     assert rows["good.md"].article is not None and rows["good.md"].article.slug == "good"
     assert rows["plain.md"].error == "has no front matter (a first line of ---)"
     assert rows["open.md"].error == "front matter is not closed by a line of ---"
+    assert rows["deep.md"].error == "front matter is nested too deeply to read"
 
 
 @pytest.mark.postgres
@@ -129,7 +252,7 @@ def test_the_command_shows_progress_and_names_problems(tmp_path: Path, sqlite_ur
 
     done = subprocess.run(
         [str(CAREBRIDGE), "kb", "import", str(path), "--publish"],
-        env={"CAREBRIDGE_DATABASE_URL": sqlite_url, "PATH": "/usr/bin:/bin"},
+        env=command_env(sqlite_url),
         capture_output=True,
         text=True,
         timeout=120,

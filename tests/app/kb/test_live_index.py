@@ -12,10 +12,10 @@ import pytest
 from app.db import SessionFactory, make_engine, session_factory, unit_of_work
 from app.kb import service as articles
 from app.kb.live import LiveIndex
-from app.kb.models import ArticleRecord
+from app.kb.models import ArticleRecord, ArticleVersion
 from app.kb.service import Content
 from app.seed import seed_demo
-from knowledge import OnnxEmbedder, Vectors
+from knowledge import LIMITS, OnnxEmbedder, Vectors
 
 
 class CountingEmbedder:
@@ -193,8 +193,45 @@ def test_the_published_articles_carry_their_version(open_session: SessionFactory
     publish(open_session, "hours", "When are you open?", "9 to 6.", ("opening times",))
 
     with open_session() as session:
-        versions = {a.slug: a.version for a in articles.published_articles(session=session)}
+        versions = {a.slug: a.version for a in articles.published_articles(session=session).articles}
     assert versions == {"hours": 2, "refunds": 1}
+
+
+@pytest.mark.parametrize(
+    ("stored", "problem"),
+    [
+        ({"answer": ""}, "answer is empty"),
+        ({"questions": []}, "questions needs at least one phrasing"),
+        ({"answer": "x" * (LIMITS.answer + 1)}, "answer has 20001 characters"),
+        ({"questions": [7]}, "unreadable: AttributeError"),
+    ],
+)
+async def test_a_bad_published_version_is_left_out_and_the_others_still_answer(
+    open_session: SessionFactory,
+    tmp_path: Path,
+    embedder: OnnxEmbedder,
+    caplog: pytest.LogCaptureFixture,
+    stored: dict[str, object],
+    problem: str,
+) -> None:
+    """As an older version of the code, or a hand-made fix, could have left the table."""
+    seed(open_session)
+    with unit_of_work(open_session) as session:
+        written = session.get(ArticleVersion, ("refunds", 1))
+        for name, value in stored.items():
+            setattr(written, name, value)
+        session.add(written)
+    live = LiveIndex(embedder, tmp_path)
+
+    await live.start(open_session)
+
+    assert [(r.slug, r.version) for r in live.refused] == [("refunds", 1)]
+    assert problem in live.refused[0].problem
+    assert f"event=knowledge_article_refused slug=refunds version=1 problem='{problem}" in caplog.text
+    assert [m.article.slug for m in await live.search("when are you open", 2)] == ["hours"]
+    publish(open_session, "parking", "Is there parking at the store?", "Yes, 40 spaces.", ("where can I park",))
+    assert await live.refresh(open_session), "other changes still go live"
+    assert live.size == 2
 
 
 async def test_a_graph_index_takes_changes_in_a_layer_then_folds_them_in(

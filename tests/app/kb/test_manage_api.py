@@ -1,6 +1,8 @@
 """The knowledge managers' API over real HTTP, with the real index behind it."""
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 
 import httpx
 import pytest
@@ -9,8 +11,10 @@ from app.agents.models import Role
 from app.cli.background import LiveServer
 from app.conversations import service as conversations
 from app.db import make_engine, session_factory, unit_of_work
-from app.kb import insights
+from app.kb import clusters, insights
+from app.kb.models import UnansweredQuestion
 from app.settings import DEMO_AGENT_TOKEN
+from knowledge import Vectors
 from knowledge.demo import load_demo_articles
 from tests.support import factories
 from tests.support.clients import new_customer
@@ -80,6 +84,28 @@ async def test_editing_keeps_the_live_version_until_published_and_rollback_resto
     assert (found["answer"]["version"], found["answer"]["answer"]) == (3, ARTICLE["answer"])
 
 
+async def test_a_rollback_to_a_version_without_an_answer_is_refused_and_changes_nothing(
+    live: LiveServer, http: httpx.AsyncClient
+) -> None:
+    headers = manager(live)
+    await http.post("/api/kb/articles", json={**ARTICLE, "answer": ""}, headers=headers)
+    await http.put("/api/kb/articles/bike-fitting", json={**ARTICLE, "base_version": 1}, headers=headers)
+    await http.post("/api/kb/articles/bike-fitting/publish", headers=headers)
+
+    refused = await http.post("/api/kb/articles/bike-fitting/rollback", json={"version": 1}, headers=headers)
+
+    assert refused.status_code == 422 and refused.json()["field"] == "answer"
+    assert "answer is empty" in refused.json()["detail"]
+    after = (await http.get("/api/kb/articles/bike-fitting", headers=headers)).json()
+    assert (after["current_version"], after["published_version"]) == (2, 2)
+    history = (await http.get("/api/kb/articles/bike-fitting/versions", headers=headers)).json()
+    assert [v["version"] for v in history] == [2, 1]
+    found = (await http.post("/api/knowledge/search", json={"query": "bike fit appointment"})).json()
+    assert found["answer"]["answer"] == ARTICLE["answer"]
+    assert (await http.post("/api/kb/articles/gift-cards/unpublish", headers=headers)).status_code == 200
+    assert (await http.post("/api/kb/articles/gift-cards/publish", headers=headers)).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("change", "status", "field"),
     [
@@ -87,6 +113,8 @@ async def test_editing_keeps_the_live_version_until_published_and_rollback_resto
         ({"questions": ["  "]}, 422, "questions"),
         ({"title": ""}, 422, "title"),
         ({"slug": "Not a slug"}, 422, "slug"),
+        ({"answer": "x" * 20_001}, 422, "answer"),
+        ({"questions": [f"phrasing {n}" for n in range(501)]}, 422, "questions"),
     ],
 )
 async def test_bad_articles_are_refused_naming_the_field(
@@ -194,6 +222,43 @@ async def test_unanswered_questions_are_grouped_and_become_an_article(
     assert sum(g["count"] for g in remaining) == 2
     refused = await http.post("/api/kb/articles/kids-helmets/publish", headers=headers)
     assert refused.status_code == 422 and refused.json()["field"] == "answer"
+
+
+async def test_unanswered_questions_are_grouped_off_the_event_loop(
+    live: LiveServer, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Grouping thousands of questions takes seconds of CPU: on the event loop, every socket and
+    webhook on the instance would wait that long. The real grouping runs, watched for where."""
+    engine = make_engine(live.app.state.settings.database_url)
+    with unit_of_work(session_factory(engine)) as session:
+        for question in ("do you sell bike helmets for kids", "can I pay with bitcoin"):
+            insights.record_unanswered(
+                session=session,
+                conversation_id=None,
+                question=question,
+                reason="no_answer",
+                best_slug=None,
+                best_score=None,
+            )
+    engine.dispose()
+    loops_running: list[bool] = []
+    grouping = clusters.group
+
+    def watched(questions: Sequence[UnansweredQuestion], vectors: Vectors) -> list[list[int]]:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            loops_running.append(False)
+        else:
+            loops_running.append(True)
+        return grouping(questions, vectors)
+
+    monkeypatch.setattr(clusters, "group", watched)
+
+    groups = await http.get("/api/kb/unanswered", headers=manager(live))
+
+    assert groups.status_code == 200 and len(groups.json()) == 2
+    assert loops_running == [False], "grouped in a thread with no event loop running"
 
 
 async def test_customers_rate_answers_and_managers_see_it_per_article(
