@@ -10,8 +10,9 @@ service's own code.
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -24,8 +25,10 @@ from websockets.exceptions import ConnectionClosed
 from app.cli.background import LiveServer
 from app.db import make_engine, session_factory, unit_of_work
 from app.settings import DEMO_AGENT_TOKEN
+from knowledge import OnnxEmbedder
 from tests.support import factories
 from tests.support.clients import Customer, Event, Socket, agent_socket, is_message, new_customer
+from tests.support.instances import instance, seed
 
 FUZZ = settings(
     max_examples=60,
@@ -129,6 +132,17 @@ def is_seq(value: Any, *, optional: bool) -> bool:
 def framed(strategy: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[Frame]:
     """JSON objects as text; `json.dumps` writes NUL and lone surrogates as escapes, as a client may."""
     return strategy.map(json.dumps)
+
+
+@pytest.fixture
+def live(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path, embedder: OnnxEmbedder
+) -> Iterator[LiveServer]:
+    """tests/app/conftest.py's service, on SQLite and on PostgreSQL, whose text refuses a NUL."""
+    seed(database_url)
+    marker = request.node.get_closest_marker("settings")
+    with instance(database_url, tmp_path, embedder, **(marker.kwargs if marker else {})) as server:
+        yield server
 
 
 @pytest.fixture
