@@ -43,6 +43,15 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
 BearerToken = Annotated[str, Depends(bearer_token)]
 
 
+def client_address(connection: HTTPConnection) -> str:
+    """Who is calling, as the limits count them: the peer, or behind a proxy that
+    `settings.trusted_proxies` names, the address it forwarded (the app's ProxyHeadersMiddleware)."""
+    return connection.client.host if connection.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+
+
 async def _caller(request: Request, services: ServicesDep) -> Agent:
     if request.headers.get("authorization") is not None:
         token = bearer_token(request.headers["authorization"])

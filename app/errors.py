@@ -61,11 +61,14 @@ class Forbidden(DomainError):
 
 
 class TooManyRequests(DomainError):
+    """Come back in `retry_after` seconds; `limit` names the limit that was reached, for clients."""
+
     status_code = 429
 
-    def __init__(self, detail: str, retry_after: int) -> None:
+    def __init__(self, detail: str, retry_after: int, limit: str | None = None) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+        self.limit = limit
 
 
 class MalformedBody(DomainError):
@@ -84,6 +87,8 @@ def install_error_handlers(app: FastAPI) -> None:
         body: dict[str, str] = {"detail": exc.detail}
         if isinstance(exc, InvalidInput) and exc.field:
             body["field"] = exc.field
+        if isinstance(exc, TooManyRequests) and exc.limit:
+            body["limit"] = exc.limit
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 

@@ -11,6 +11,7 @@ import httpx
 from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts.router import router as accounts_router
 from app.agents.socket import router as agent_socket_router
@@ -24,13 +25,14 @@ from app.channels.intake import Intake
 from app.channels.meta.client import MetaClient
 from app.channels.router import router as channels_router
 from app.channels.sender import RetryPolicy, Sender
+from app.channels.webchat import limits as webchat_limits
 from app.channels.webchat.router import router as webchat_router
 from app.channels.webhooks import router as webhooks_router
 from app.channels.x.client import XClient
 from app.conversations.flows import ConversationFlows
 from app.conversations.reports import router as reports_router
 from app.customers.router import router as customers_router
-from app.db import checkpoint, make_engine, session_factory
+from app.db import checkpoint, make_engine, run_in_session, session_factory
 from app.errors import install_error_handlers
 from app.health import router as health_router
 from app.kb import tuned_models
@@ -42,6 +44,7 @@ from app.realtime.bus import RedisBus, SingleInstance
 from app.realtime.hub import Hub
 from app.services import Lane, Services
 from app.settings import Settings, get_settings
+from app.timestamps import utcnow
 from app.web.router import STATIC_DIR
 from app.web.router import router as pages_router
 from knowledge import Embedder
@@ -49,6 +52,7 @@ from knowledge import Embedder
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_SECONDS = 1.0
+FORGET_REQUESTS_EVERY_SECONDS = 60.0
 
 
 async def start_services(settings: Settings, embedder: Embedder | None) -> Services:
@@ -140,6 +144,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         asyncio.create_task(services.knowledge.follow(services.open_session)),
         asyncio.create_task(services.conversations.bot.probe_forever(settings.rasa_probe_seconds)),
         asyncio.create_task(services.intake.run_forever()),
+        asyncio.create_task(_forget_old_requests_forever(services)),
     ]
     if app.state.embedder is None:  # the service chose its model itself, so it follows the choice
         models_dir = settings.embedding_model_dir
@@ -175,6 +180,20 @@ async def _checkpoint_forever(services: Services) -> None:
             log.exception("event=checkpoint_failed")
 
 
+async def _forget_old_requests_forever(services: Services) -> None:
+    """The web chat's counted requests count no more once out of the limits' window: deleted here."""
+    window = webchat_limits.Limits.of(services.settings).window
+    while True:
+        await asyncio.sleep(FORGET_REQUESTS_EVERY_SECONDS)
+        try:
+            await run_in_session(
+                services.open_session,
+                lambda session: webchat_limits.forget_old(session=session, window=window, now=utcnow()),
+            )
+        except Exception:
+            log.exception("event=forget_old_requests_failed")
+
+
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
     """The service; `embedder` lets several apps in one process (the tests) share one loaded model."""
     settings = settings or get_settings()
@@ -183,6 +202,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.state.settings = settings
     app.state.embedder = embedder
     install_error_handlers(app)
+    # Here rather than in uvicorn's options, so the client address is the same wherever the app runs.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     routers = (
         health_router,
         accounts_router,

@@ -94,6 +94,17 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 8
     outbox_retry_seconds: float = 1.0
 
+    # Web chat limits (docs/channels.md), in any window of `webchat_limit_seconds`: sessions one
+    # address may start, and messages one visitor, or all the visitors behind one address, may send.
+    # Each message costs a bot turn; a person types far fewer.
+    webchat_limit_seconds: int = Field(default=60, ge=1)
+    webchat_sessions_per_address: int = Field(default=10, ge=1)
+    webchat_messages_per_visitor: int = Field(default=20, ge=1)
+    webchat_messages_per_address: int = Field(default=120, ge=1)
+    # The proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or networks,
+    # comma-separated, "*" for any): the client address the limits count comes from them only.
+    trusted_proxies: str = "127.0.0.1"
+
     demo_agent_token: str = DEMO_AGENT_TOKEN
     demo_password: str = DEMO_PASSWORD
     # Public evaluation data sets (BANKING77, CLINC150) for the quality benchmarks; never committed.

@@ -7,6 +7,7 @@ from app.agents.models import Agent
 from app.assignment.models import Alert, Offer, RoutingDecision, WorkItem
 from app.canned.models import CannedResponse
 from app.channels.models import InboxEvent, OutboxItem
+from app.channels.webchat.models import WebchatRequest
 from app.conversations.models import Conversation, Message
 from app.customers.models import ChannelIdentity, Customer
 from app.kb.models import (
@@ -42,6 +43,7 @@ __all__ = [
     "RoutingDecision",
     "UnansweredQuestion",
     "WebSession",
+    "WebchatRequest",
     "WorkItem",
     "metadata",
 ]

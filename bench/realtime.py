@@ -40,7 +40,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.agents import service as agents
 from app.channels.webchat import service as webchat
-from app.cli.background import free_port
+from app.cli.background import LOOPBACK_LIMITS, free_port
 from app.cli.up import prepare
 from app.conversations import service as conversations
 from app.conversations.models import Owner
@@ -257,6 +257,7 @@ def measure(report: Report) -> None:
                 "CAREBRIDGE_DATABASE_URL": url,
                 "CAREBRIDGE_PORT": str(port),
                 "CAREBRIDGE_RASA_URL": f"http://127.0.0.1:{free_port()}",
+                **LOOPBACK_LIMITS,
             }
             settings = Settings(var_dir=var_dir, database_url=url, port=port, environment="development")
             prepare(settings)

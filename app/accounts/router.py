@@ -16,7 +16,7 @@ from app.agents.models import Agent, AgentPublic, Role
 from app.channels.events import PLATFORM_CHANNELS
 from app.customers.service import WEBCHAT
 from app.db import run_in_session
-from app.deps import SESSION_COOKIE, CurrentAdmin, CurrentPerson, ServicesDep
+from app.deps import SESSION_COOKIE, ClientAddress, CurrentAdmin, CurrentPerson, ServicesDep
 from app.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
 from app.security import new_token
 from app.timestamps import utcnow
@@ -40,10 +40,11 @@ class Signed(BaseModel):
 
 
 @router.post("/api/session")
-async def sign_in(body: Credentials, request: Request, response: Response, services: ServicesDep) -> Signed:
+async def sign_in(
+    body: Credentials, request: Request, response: Response, services: ServicesDep, address: ClientAddress
+) -> Signed:
     """Sign in with email and password; the answer sets the session cookie. Repeated failures for one
     email or from one address wait (429 with Retry-After)."""
-    address = request.client.host if request.client else "unknown"
     outcome = await anyio.to_thread.run_sync(
         partial(
             accounts.sign_in,

@@ -21,6 +21,13 @@ from app.settings import DEMO_AGENT_TOKEN, PROJECT_ROOT
 
 CAREBRIDGE = Path(sys.executable).parent / "carebridge"
 START_TIMEOUT_SECONDS = 420.0
+# Every client of a stack run by the tests or the benchmarks is on loopback, so the web chat's limits,
+# meant for one person or one address, would count a whole run as one visitor: lifted for them.
+LOOPBACK_LIMITS = {
+    "CAREBRIDGE_WEBCHAT_SESSIONS_PER_ADDRESS": "1000000",
+    "CAREBRIDGE_WEBCHAT_MESSAGES_PER_VISITOR": "1000000",
+    "CAREBRIDGE_WEBCHAT_MESSAGES_PER_ADDRESS": "1000000",
+}
 
 
 @dataclass
@@ -62,7 +69,8 @@ class Stack:
 
 @contextmanager
 def running_stack(var_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
-    """Everything `carebridge up` runs, with its own database under `var_dir`.
+    """Everything `carebridge up` runs, with its own database under `var_dir`, and the web chat's
+    limits lifted (`LOOPBACK_LIMITS`) unless `extra_env` sets them.
 
     The Rasa model directory stays the default one, shared by every stack, so a test run or a
     benchmark trains Rasa once at most.
@@ -74,6 +82,7 @@ def running_stack(var_dir: Path, extra_env: dict[str, str] | None = None) -> Ite
         "CAREBRIDGE_PORT": str(port),
         "CAREBRIDGE_RASA_PORT": str(rasa_port),
         "CAREBRIDGE_ACTION_PORT": str(action_port),
+        **LOOPBACK_LIMITS,
         **(extra_env or {}),
     }
     process = subprocess.Popen(
@@ -135,7 +144,7 @@ class LiveServer:
 @contextmanager
 def serve(app: FastAPI, port: int | None = None) -> Iterator[LiveServer]:
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

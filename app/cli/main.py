@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                 port=settings.port,
                 log_level="info",
                 timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+                # The app reads the proxy headers itself, from the proxies settings.trusted_proxies names.
+                proxy_headers=False,
             )
             return 0
         case "migrate":

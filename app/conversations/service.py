@@ -17,6 +17,9 @@ from app.conversations.models import Author, Conversation, Kind, Message, Owner,
 from app.errors import ConversationNotFound, InvalidMessage, NotConversationOwner
 from app.timestamps import utcnow
 
+# What messages.seq holds (a 32-bit integer column): a client may name any seq it likes to resume after.
+MAX_MESSAGE_SEQ = 2**31 - 1
+
 
 def create(*, session: Session, customer_id: uuid.UUID, channel: str) -> Conversation:
     """Open a conversation; the bot owns every new conversation."""
@@ -347,6 +350,8 @@ def history(
 ) -> list[Message]:
     """Messages after `after_seq`, in order; customers never see internal entries."""
     get(session=session, conversation_id=conversation_id)
+    if after_seq >= MAX_MESSAGE_SEQ:  # after every message; PostgreSQL would refuse the comparison
+        return []
     statement = select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
     if not include_internal:
         statement = statement.where(col(Message.internal).is_(False))

@@ -35,6 +35,17 @@ def test_messages_get_consecutive_sequence_numbers_in_order(session: Session) ->
     assert [m.text for m in history[:4]] == ["message 0", "reply 0", "message 1", "reply 1"]
 
 
+@pytest.mark.parametrize("after_seq", [2**31 - 1, 2**31, 2**63 - 1, 2**70])
+def test_a_seq_past_what_the_column_holds_is_after_every_message(session: Session, after_seq: int) -> None:
+    conversation = factories.conversation(session)
+    conversations.add_customer_message(
+        session=session, conversation_id=conversation.id, text="hi", client_message_id="c"
+    )
+    session.commit()
+
+    assert conversations.history(session=session, conversation_id=conversation.id, after_seq=after_seq) == []
+
+
 def test_repeated_client_message_id_returns_the_first_message_and_stores_nothing(session: Session) -> None:
     conversation = factories.conversation(session)
 

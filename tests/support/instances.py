@@ -25,14 +25,9 @@ def seed(database_url: str) -> None:
 @contextmanager
 def instance(database_url: str, var_dir: Path, embedder: OnnxEmbedder | None, **overrides: Any) -> Iterator[LiveServer]:
     """The service with `embedder` (shared with other instances in the process); with None, it loads
-    the model its settings choose, and follows a change of it, as a deployed service does."""
-    settings = Settings(
-        environment="test",
-        database_url=database_url,
-        var_dir=var_dir,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        rasa_timeout_seconds=2.0,
-        **overrides,
-    )
+    the model its settings choose, and follows a change of it, as a deployed service does. Rasa is
+    looked for where nothing listens unless `overrides` names a `rasa_url`."""
+    chosen: dict[str, Any] = {"rasa_url": f"http://127.0.0.1:{free_port()}", "rasa_timeout_seconds": 2.0, **overrides}
+    settings = Settings(environment="test", database_url=database_url, var_dir=var_dir, **chosen)
     with serve(create_app(settings, embedder=embedder)) as server:
         yield server

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
 from app.channels.webchat import service as webchat
+from app.channels.webchat.limits import Limits, admit_message, admit_session
 from app.channels.webchat.schemas import (
     HELLO,
     TYPING,
@@ -18,15 +19,16 @@ from app.channels.webchat.schemas import (
     SessionCreated,
 )
 from app.conversations import service as conversations
-from app.conversations.models import Message, MessagePublic
+from app.conversations.models import Conversation, Message, MessagePublic
 from app.db import run_in_session
-from app.deps import BearerToken, ServicesDep
+from app.deps import BearerToken, ClientAddress, ServicesDep
 from app.errors import DomainError, Unauthorized
 from app.kb import insights
 from app.realtime import frames
 from app.realtime.events import StoredMessage, keep_message, message_event
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
+from app.timestamps import utcnow
 
 router = APIRouter(tags=["web chat"])
 
@@ -36,14 +38,21 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 
 
-@router.post("/api/chat/sessions", status_code=201)
-async def start_session(services: ServicesDep, body: SessionCreate | None = None) -> SessionCreated:
-    """Start a web chat: a new visitor and their first conversation, owned by the bot."""
+@router.post("/api/chat/sessions", status_code=201, responses={429: {"description": "Too many sessions"}})
+async def start_session(
+    services: ServicesDep, address: ClientAddress, body: SessionCreate | None = None
+) -> SessionCreated:
+    """Start a web chat: a new visitor and their first conversation, owned by the bot. Too many from
+    one address answer 429 with Retry-After."""
     display_name = body.display_name if body else None
-    conversation, token = await run_in_session(
-        services.open_session,
-        lambda session: webchat.start_session(session=session, display_name=display_name),
-    )
+    limits = Limits.of(services.settings)
+    now = utcnow()
+
+    def start(session: Session) -> tuple[Conversation, str]:
+        admit_session(session=session, limits=limits, address=address, now=now)
+        return webchat.start_session(session=session, display_name=display_name)
+
+    conversation, token = await run_in_session(services.open_session, start)
     return SessionCreated(customer_id=conversation.customer_id, conversation_id=conversation.id, token=token)
 
 
@@ -64,19 +73,28 @@ async def list_messages(
     return MessageList(messages=[MessagePublic.of(m) for m in messages])
 
 
-@router.post("/api/chat/conversations/{conversation_id}/messages", status_code=201)
+@router.post(
+    "/api/chat/conversations/{conversation_id}/messages",
+    status_code=201,
+    responses={429: {"description": "Too many messages"}},
+)
 async def send_message(
     conversation_id: uuid.UUID,
     body: MessageCreate,
     response: Response,
     services: ServicesDep,
     token: BearerToken,
+    address: ClientAddress,
 ) -> MessagePublic:
-    """Send a customer message; it is stored before this answers. A repeated client id answers 200."""
+    """Send a customer message; it is stored before this answers. A repeated client id answers 200.
+    Too many from one visitor or address answer 429 with Retry-After: stored nowhere, the bot not asked."""
+    limits = Limits.of(services.settings)
+    now = utcnow()
 
     def store(session: Session) -> tuple[Message, StoredMessage | None]:
         # The same object as the one the message updates: it is the row as the message left it.
         conversation = webchat.authorize(session=session, token=token, conversation_id=conversation_id)
+        admit_message(session=session, limits=limits, customer_id=conversation.customer_id, address=address, now=now)
         message, created = conversations.add_customer_message(
             session=session,
             conversation_id=conversation_id,
