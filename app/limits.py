@@ -7,6 +7,22 @@ so a larger number would fail in the query rather than find nothing. docs/archit
 lists the rest.
 """
 
+from typing import Annotated
+
+from pydantic import Field
+
+# What a PostgreSQL INTEGER holds, and so every id, seq and version a client names.
+MAX_INT32 = 2**31 - 1
+
+# A feed or message sequence number a client resumes after.
+Seq = Annotated[int, Field(ge=0, le=MAX_INT32)]
+# The same in a websocket frame: a JSON integer, not true or "41".
+StrictSeq = Annotated[Seq, Field(strict=True)]
+# A row's id a client names: an offer, a person, a message, a question, an outbox item.
+RowId = Annotated[int, Field(ge=1, le=MAX_INT32)]
+# An article's version number.
+VersionNumber = Annotated[int, Field(ge=1, le=MAX_INT32)]
+
 Location = tuple[int | str, ...]
 
 

@@ -3,6 +3,7 @@ route and on SQLite and PostgreSQL alike: a NUL or a lone surrogate in any text,
 the 32-bit column it is looked up in, NaN and infinities. And a failure no handler expected leaves
 the customer's words out of the log."""
 
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -88,6 +89,48 @@ def _bearer(token: str) -> dict[str, str]:
 def _raw(body: str) -> dict[str, Any]:
     """A JSON body as written, for what json.dumps will not write (NaN, a lone surrogate)."""
     return {"content": body.encode("utf-8", "surrogatepass"), "headers": {"Content-Type": "application/json"}}
+
+
+MESSAGES = "/api/chat/conversations/{conversation}/messages"
+
+INTEGER_CASES = {
+    "after_seq": ("customer", "GET", MESSAGES, {"params": {"after_seq": BEYOND_INT64}}, "after_seq"),
+    "after_seq past 32 bits": ("customer", "GET", MESSAGES, {"params": {"after_seq": BEYOND_INT32}}, "after_seq"),
+    "message id": (
+        "customer", "POST", f"{MESSAGES}/{BEYOND_INT64}/feedback", {"json": {"helpful": True}}, "message_id"
+    ),
+    "person id": ("admin", "PATCH", f"/api/admin/people/{BEYOND_INT64}", {"json": {"name": "Pat"}}, "person_id"),
+    "person id past 32 bits": ("admin", "POST", f"/api/admin/people/{BEYOND_INT32}/token", {}, "person_id"),
+    "version number": ("manager", "GET", f"/api/kb/articles/payment-methods/versions/{BEYOND_INT64}", {}, "number"),
+    "diff from": (
+        "manager", "GET", "/api/kb/articles/payment-methods/diff", {"params": {"from": BEYOND_INT64, "to": 1}}, "from"
+    ),
+    "rollback version": (
+        "manager", "POST", "/api/kb/articles/payment-methods/rollback", {"json": {"version": BEYOND_INT32}}, "version"
+    ),
+    "base version": (
+        "manager", "PUT", "/api/kb/articles/payment-methods", {"json": {**ARTICLE, "base_version": BEYOND_INT64}},
+        "base_version",
+    ),
+    "question ids": (
+        "manager", "POST", "/api/kb/unanswered/attach", {"json": {"question_ids": [1, BEYOND_INT64], "slug": "x"}},
+        "question_ids.1",
+    ),
+    "outbox id": ("supervisor", "POST", f"/api/channels/outbox/{BEYOND_INT64}/retry", {}, "item_id"),
+    "agent to reassign to": (
+        "supervisor", "POST", f"/api/routing/conversations/{uuid.uuid4()}/reassign",
+        {"json": {"to_agent_id": BEYOND_INT32}}, "to_agent_id",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("role", "method", "path", "request_args", "field"), INTEGER_CASES.values(), ids=INTEGER_CASES)
+def test_integers_beyond_their_column_are_refused_naming_the_field(
+    callers: Callers, role: str, method: str, path: str, request_args: dict[str, Any], field: str
+) -> None:
+    response = callers.send(role, method, path, **request_args)
+
+    assert (response.status_code, response.json()["field"]) == (422, field), response.text
 
 
 @pytest.mark.parametrize(
