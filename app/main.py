@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import httpx
 from anyio import CapacityLimiter
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.accounts.router import router as accounts_router
@@ -31,6 +31,7 @@ from app.conversations.flows import ConversationFlows
 from app.conversations.reports import router as reports_router
 from app.customers.router import router as customers_router
 from app.db import checkpoint, make_engine, session_factory
+from app.deps import storable_input
 from app.errors import install_error_handlers
 from app.health import router as health_router
 from app.kb import tuned_models
@@ -183,11 +184,10 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.state.settings = settings
     app.state.embedder = embedder
     install_error_handlers(app)
-    routers = (
+    checked = (
         health_router,
         accounts_router,
         webchat_router,
-        webhooks_router,
         channels_router,
         customers_router,
         canned_router,
@@ -196,9 +196,12 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         agent_socket_router,
         routing_router,
         reports_router,
-        pages_router,
     )
-    for router in routers:
-        app.include_router(router)
+    for router in checked:
+        app.include_router(router, dependencies=[Depends(storable_input)])
+    # The webhooks read their raw bodies and store what a platform signed, cleaned (app/channels/payloads.py):
+    # a refusal would make the platform send the whole batch again.
+    app.include_router(webhooks_router)
+    app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -92,6 +92,47 @@ def _raw(body: str) -> dict[str, Any]:
 
 
 MESSAGES = "/api/chat/conversations/{conversation}/messages"
+NUL = "\x00"
+
+TEXT_CASES = {
+    "display name": ("public", "POST", "/api/chat/sessions", {"json": {"display_name": f"Ann{NUL}"}}, "display_name"),
+    "message text": ("customer", "POST", MESSAGES, {"json": {"text": f"hi{NUL}", "client_message_id": "c1"}}, "text"),
+    "email at sign-in": (
+        "public", "POST", "/api/session", {"json": {"email": f"kim{NUL}@kestrel.example", "password": "x"}}, "email"
+    ),
+    "person name": ("admin", "PATCH", "/api/admin/people/1", {"json": {"name": f"Pat{NUL}"}}, "name"),
+    "new person's team": (
+        "admin", "POST", "/api/admin/people", {"json": {"name": "Pat", "email": "p@k.example", "teams": [NUL]}},
+        "teams.0",
+    ),
+    "a skill's name": ("admin", "PATCH", "/api/admin/people/1", {"json": {"skills": {f"bill{NUL}": 3}}}, "skills"),
+    "slug in a path": ("manager", "GET", "/api/kb/articles/bike%00fitting", {}, "slug"),
+    "article search": ("manager", "GET", "/api/kb/articles", {"params": {"search": f"bike{NUL}"}}, "search"),
+    "knowledge search": ("public", "POST", "/api/knowledge/search", {"json": {"query": f"paypal{NUL}"}}, "query"),
+    "article answer": ("manager", "POST", "/api/kb/articles", {"json": {**ARTICLE, "answer": f"Yes{NUL}"}}, "answer"),
+    "a tag": ("manager", "POST", "/api/kb/articles", {"json": {**ARTICLE, "tags": ["ok", f"b{NUL}"]}}, "tags.1"),
+    "canned text": (
+        "supervisor", "PUT", "/api/canned/hello", {"json": {"shortcut": "hello", "title": "Hi", "text": NUL}}, "text"
+    ),
+    "contact email": (
+        "agent", "PUT", f"/api/customers/{uuid.uuid4()}/contact", {"json": {"email": f"a{NUL}@b.example"}}, "email"
+    ),
+    "an unknown query parameter": ("agent", "GET", "/api/routing/alerts", {"params": {"x": NUL}}, "x"),
+    "lone surrogate": ("public", "POST", "/api/knowledge/search", _raw('{"query": "paypal \\ud800"}'), "query"),
+    "lone surrogate in a name": (
+        "admin", "PATCH", "/api/admin/people/1", _raw('{"skills": {"\\udfff": 3}}'), "skills"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("role", "method", "path", "request_args", "field"), TEXT_CASES.values(), ids=TEXT_CASES)
+def test_text_no_database_stores_is_refused_naming_the_field(
+    callers: Callers, role: str, method: str, path: str, request_args: dict[str, Any], field: str
+) -> None:
+    response = callers.send(role, method, path, **request_args)
+
+    assert (response.status_code, response.json()["field"]) == (422, field), response.text
+
 
 INTEGER_CASES = {
     "after_seq": ("customer", "GET", MESSAGES, {"params": {"after_seq": BEYOND_INT64}}, "after_seq"),
@@ -140,12 +181,32 @@ def test_integers_beyond_their_column_are_refused_naming_the_field(
         ('{"query": "paypal", "limit": Infinity}', "limit"),
         ('{"query": "paypal", "limit": -Infinity}', "limit"),
         ('{"query": "paypal", "limit": 1e999}', "limit"),
+        ('{"query": "paypal", "unread": [1, NaN]}', "unread.1"),
     ],
 )
 def test_numbers_json_cannot_hold_are_refused_naming_the_field(callers: Callers, body: str, field: str) -> None:
     response = callers.send("public", "POST", "/api/knowledge/search", **_raw(body))
 
     assert (response.status_code, response.json()["field"]) == (422, field), response.text
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/api/knowledge/search", DEEP, 400),
+        ("/api/knowledge/search", '{"query": "paypal", "limit": ' + "9" * 5_000 + "}", 400),
+        # A route that reads no body ignores it, however deep: this one answers as it would without.
+        ("/api/kb/articles/payment-methods/review", DEEP, 409),
+    ],
+    ids=["nested too deep", "too many digits", "nested too deep, ignored"],
+)
+def test_a_body_the_parser_cannot_read_is_a_400_or_ignored(callers: Callers, path: str, body: str, status: int) -> None:
+    response = callers.send("manager", "POST", path, **_raw(body))
+
+    assert response.status_code == status and "detail" in response.json(), response.text
 
 
 def test_a_refusal_names_the_field_without_echoing_the_input(callers: Callers) -> None:
