@@ -3,17 +3,20 @@ route and on SQLite and PostgreSQL alike: a NUL or a lone surrogate in any text,
 the 32-bit column it is looked up in, NaN and infinities. And a failure no handler expected leaves
 the customer's words out of the log."""
 
+import logging
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from app.cli.background import LiveServer
-from app.db import migrate
+from app.db import make_engine, migrate
 from app.deps import CSRF_HEADER
 from app.settings import DEMO_AGENT_TOKEN, DEMO_PASSWORD
 from knowledge import OnnxEmbedder
@@ -216,3 +219,63 @@ def test_a_refusal_names_the_field_without_echoing_the_input(callers: Callers) -
 
     assert response.status_code == 422
     assert response.json()["field"] == "query" and "4111" not in response.text
+
+
+class Collected(logging.Handler):
+    """Every record as it would be written, traceback included."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(name)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@contextmanager
+def logged() -> Iterator[Collected]:
+    """What is logged meanwhile. Entered once the server runs: uvicorn sets up its loggers as it
+    starts, and they do not pass their records on to the root logger."""
+    collected = Collected()
+    loggers = [logging.getLogger(), logging.getLogger("uvicorn"), logging.getLogger("uvicorn.error")]
+    for logger in loggers:
+        logger.addHandler(collected)
+    try:
+        yield collected
+    finally:
+        for logger in loggers:
+            logger.removeHandler(collected)
+
+
+REFUSE_MESSAGES = {
+    # The row PostgreSQL refuses is quoted in its error, whatever the driver hides.
+    "postgresql": "ALTER TABLE messages ADD CONSTRAINT refused CHECK (seq < 0) NOT VALID",
+    "sqlite": "CREATE TRIGGER refused BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'refused'); END",
+}
+
+
+def test_a_failure_nobody_expected_answers_500_and_logs_no_customer_text(
+    database_url: str, tmp_path: Path, embedder: OnnxEmbedder
+) -> None:
+    seed(database_url)
+    words = "my card is 4111 1111 1111 1111 and I live at 5 Elm Street"
+    with instance(database_url, tmp_path, embedder) as live, httpx.Client(base_url=live.http_url) as client:
+        started = client.post("/api/chat/sessions", json={}).json()
+        engine = make_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(text(REFUSE_MESSAGES[engine.dialect.name]))
+        engine.dispose()
+        with logged() as log:
+            response = client.post(
+                f"/api/chat/conversations/{started['conversation_id']}/messages",
+                json={"text": words, "client_message_id": "c1"},
+                headers=_bearer(started["token"]),
+            )
+
+    assert [line for line in log.lines if "4111" in line or "Elm" in line] == []
+    failures = [line for line in log.lines if "event=unhandled_error" in line]
+    assert len(failures) == 1 and "route=/api/chat/conversations/{conversation_id}/messages" in failures[0]
+    assert response.status_code == 500 and response.json() == {
+        "detail": "internal error: the request was not completed"
+    }
