@@ -87,13 +87,19 @@ async def _caller(request: Request, services: ServicesDep) -> Agent:
     return agent
 
 
-def _with_role(roles: frozenset[Role], described: str) -> Callable[[Request, Services], Awaitable[Agent]]:
+RoleCheck = Callable[[Request, Services], Awaitable[Agent]]
+# Every dependency that asks who is calling and in which role (app/openapi.py lists their refusals).
+ROLE_CHECKS: set[RoleCheck] = set()
+
+
+def _with_role(roles: frozenset[Role], described: str) -> RoleCheck:
     async def current(request: Request, services: ServicesDep) -> Agent:
         agent = await _caller(request, services)
         if agent.role not in roles | {Role.admin}:
             raise Forbidden(f"{agent.name} is not {described}")
         return agent
 
+    ROLE_CHECKS.add(current)
     return current
 
 

@@ -39,6 +39,7 @@ from app.kb.live import LiveIndex
 from app.kb.manage import router as kb_manage_router
 from app.kb.router import router as kb_router
 from app.logs import configure_logging
+from app.openapi import document_refusals
 from app.realtime.bus import RedisBus, SingleInstance
 from app.realtime.hub import Hub
 from app.services import Lane, Services
@@ -198,9 +199,11 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         reports_router,
     )
     for router in checked:
+        document_refusals(router)
         app.include_router(router, dependencies=[Depends(storable_input)])
     # The webhooks read their raw bodies and store what a platform signed, cleaned (app/channels/payloads.py):
-    # a refusal would make the platform send the whole batch again.
+    # a refusal would make the platform send the whole batch again. They refuse only what is not the platform.
+    document_refusals(webhooks_router, statuses={400, 401, 403, 422, 503})
     app.include_router(webhooks_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -221,6 +221,23 @@ def test_a_refusal_names_the_field_without_echoing_the_input(callers: Callers) -
     assert response.json()["field"] == "query" and "4111" not in response.text
 
 
+def test_the_openapi_document_lists_each_refusal_with_the_problem_schema(callers: Callers) -> None:
+    document = callers.send("public", "GET", "/openapi.json").json()
+    problem = {"$ref": "#/components/schemas/Problem"}
+
+    def schema(path: str, method: str, status: int) -> Any:
+        return document["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
+
+    assert schema("/api/knowledge/search", "post", 422) == problem
+    assert schema("/api/knowledge/search", "post", 400) == problem
+    assert schema("/api/session", "post", 429) == problem
+    assert schema("/api/kb/articles/{slug}", "put", 409) == problem
+    assert {"401", "403", "404", "422"} <= set(document["paths"]["/api/kb/articles/{slug}"]["get"]["responses"])
+    assert schema("/healthz", "get", 422) == problem
+    assert schema("/webhooks/meta", "get", 403) == problem and schema("/webhooks/x", "post", 401) == problem
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
 class Collected(logging.Handler):
     """Every record as it would be written, traceback included."""
 
