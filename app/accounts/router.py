@@ -18,6 +18,8 @@ from app.customers.service import WEBCHAT
 from app.db import run_in_session
 from app.deps import SESSION_COOKIE, ClientAddress, CurrentAdmin, CurrentPerson, ServicesDep
 from app.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+from app.limits import RowId
+from app.openapi import refusals
 from app.security import new_token
 from app.timestamps import utcnow
 
@@ -39,7 +41,7 @@ class Signed(BaseModel):
     csrf_token: str
 
 
-@router.post("/api/session")
+@router.post("/api/session", responses=refusals(401, 429))
 async def sign_in(
     body: Credentials, request: Request, response: Response, services: ServicesDep, address: ClientAddress
 ) -> Signed:
@@ -72,7 +74,7 @@ async def sign_in(
     return Signed(agent=AgentPublic.of(outcome.agent), email=outcome.agent.email, csrf_token=outcome.csrf_token)
 
 
-@router.get("/api/session")
+@router.get("/api/session", responses=refusals(401))
 async def current_session(request: Request, services: ServicesDep) -> Signed:
     """Who the session cookie signs in, and the CSRF token the page sends with changes."""
     cookie = request.cookies.get(SESSION_COOKIE) or ""
@@ -181,7 +183,7 @@ async def add_person(body: PersonCreate, services: ServicesDep, _: CurrentAdmin)
 
 @router.patch("/api/admin/people/{person_id}")
 async def change_person(
-    person_id: int, body: PersonChange, request: Request, services: ServicesDep, admin: CurrentAdmin
+    person_id: RowId, body: PersonChange, request: Request, services: ServicesDep, admin: CurrentAdmin
 ) -> Person:
     """Change a person's role, skills, languages, channels and capacities, or password; the router
     uses the new values from its next decision. A new password or role signs the person out
@@ -210,7 +212,7 @@ async def change_person(
 
 
 @router.post("/api/admin/people/{person_id}/token")
-async def replace_token(person_id: int, services: ServicesDep, _: CurrentAdmin) -> PersonWithToken:
+async def replace_token(person_id: RowId, services: ServicesDep, _: CurrentAdmin) -> PersonWithToken:
     """Give a person a new API and websocket token, shown once in the answer; the old one stops
     working at once. Their console sessions stay."""
 

@@ -6,23 +6,17 @@ frame or close code (docs/realtime.md) instead of losing the connection to an ex
 """
 
 import json
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from fastapi import WebSocket, WebSocketDisconnect
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
+
+from app import limits
 
 # Far above any command (a message is at most 2,000 characters), far below the server's 16 MiB.
 MAX_FRAME_CHARS = 65_536
-# What a database integer holds; a larger number in a frame would fail in the query.
-MAX_INT64 = 2**63 - 1
 # A close frame's reason is at most 123 bytes of UTF-8.
 MAX_REASON_BYTES = 123
-
-# A feed or message sequence number a client resumes after: a JSON integer, not true or "41".
-Seq = Annotated[int, Field(strict=True, ge=0, le=MAX_INT64)]
-# A row's id a client names (an offer, an agent).
-RowId = Annotated[int, Field(ge=1, le=MAX_INT64)]
-
 
 T = TypeVar("T")
 
@@ -48,7 +42,7 @@ async def receive(websocket: WebSocket) -> dict[str, Any]:
 
 
 def parse(text: str) -> dict[str, Any]:
-    """A text frame as a JSON object, with no string a database or a UTF-8 encoder would refuse."""
+    """A text frame as a JSON object, with nothing in it that app/limits.py refuses."""
     if len(text) > MAX_FRAME_CHARS:
         raise BadFrame(f"a frame of {len(text)} characters; the limit is {MAX_FRAME_CHARS}")
     try:
@@ -59,9 +53,10 @@ def parse(text: str) -> dict[str, Any]:
         raise BadFrame(f"the frame is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise BadFrame(f"the frame is a JSON {type(data).__name__}, not an object with a type")
-    # Only an escape (\u0000, \ud800) can put these in a string: skip the walk when there is none.
-    if "\\u" in text:
-        _refuse_unsendable(data)
+    found = limits.unstorable(data)
+    if found:
+        location, problem = found
+        raise BadFrame(f"{limits.dotted(location) or 'the frame'}: {problem}")
     return data
 
 
@@ -79,25 +74,5 @@ async def close(websocket: WebSocket, code: int, reason: str) -> None:
     await websocket.close(code, cut)
 
 
-def _problem(loc: tuple[int | str, ...], msg: str) -> str:
-    return f"{'.'.join(map(str, loc))}: {msg}" if loc else msg
-
-
-def _refuse_unsendable(data: dict[str, Any]) -> None:
-    """A NUL (which PostgreSQL's text refuses) or a lone surrogate (which no UTF-8 encoder sends back)
-    in any key or string. A loop rather than recursion: the parser allowed the nesting, this must too."""
-    pending: list[Any] = [data]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, dict):
-            pending.extend(value.keys())
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-        elif isinstance(value, str):
-            if "\x00" in value:
-                raise BadFrame("a string holds a NUL character (\\u0000)")
-            try:
-                value.encode()
-            except UnicodeEncodeError:
-                raise BadFrame("a string holds a lone UTF-16 surrogate, which is no character") from None
+def _problem(loc: limits.Location, msg: str) -> str:
+    return f"{limits.dotted(loc)}: {msg}" if loc else msg
