@@ -25,6 +25,7 @@ from app.deps import BearerToken, ClientAddress, ServicesDep
 from app.errors import DomainError, Unauthorized
 from app.kb import insights
 from app.limits import RowId, Seq
+from app.openapi import refusals
 from app.realtime import frames
 from app.realtime.events import StoredMessage, keep_message, message_event
 from app.realtime.hub import Subscriber
@@ -39,7 +40,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 
 
-@router.post("/api/chat/sessions", status_code=201, responses={429: {"description": "Too many sessions"}})
+@router.post("/api/chat/sessions", status_code=201, responses=refusals(429))
 async def start_session(
     services: ServicesDep, address: ClientAddress, body: SessionCreate | None = None
 ) -> SessionCreated:
@@ -77,7 +78,7 @@ async def list_messages(
 @router.post(
     "/api/chat/conversations/{conversation_id}/messages",
     status_code=201,
-    responses={429: {"description": "Too many messages"}},
+    responses=refusals(429),
 )
 async def send_message(
     conversation_id: uuid.UUID,
