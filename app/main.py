@@ -11,8 +11,10 @@ import httpx
 from anyio import CapacityLimiter
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlmodel import Session
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.accounts import service as accounts
 from app.accounts.router import router as accounts_router
 from app.agents.socket import router as agent_socket_router
 from app.assignment.flows import AssignmentFlows
@@ -54,7 +56,7 @@ from knowledge import Embedder
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_SECONDS = 1.0
-FORGET_REQUESTS_EVERY_SECONDS = 60.0
+FORGET_EVERY_SECONDS = 60.0
 
 
 async def start_services(settings: Settings, embedder: Embedder | None) -> Services:
@@ -146,7 +148,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         asyncio.create_task(services.knowledge.follow(services.open_session)),
         asyncio.create_task(services.conversations.bot.probe_forever(settings.rasa_probe_seconds)),
         asyncio.create_task(services.intake.run_forever()),
-        asyncio.create_task(_forget_old_requests_forever(services)),
+        asyncio.create_task(_forget_old_forever(services)),
     ]
     if app.state.embedder is None:  # the service chose its model itself, so it follows the choice
         models_dir = settings.embedding_model_dir
@@ -182,18 +184,22 @@ async def _checkpoint_forever(services: Services) -> None:
             log.exception("event=checkpoint_failed")
 
 
-async def _forget_old_requests_forever(services: Services) -> None:
-    """The web chat's counted requests count no more once out of the limits' window: deleted here."""
+async def _forget_old_forever(services: Services) -> None:
+    """What counts no more is deleted here: the web chat's requests out of the limits' window, expired
+    console sessions and sign-in attempts out of the throttle's."""
     window = webchat_limits.Limits.of(services.settings).window
+
+    def forget(session: Session) -> None:
+        now = utcnow()
+        webchat_limits.forget_old(session=session, window=window, now=now)
+        accounts.forget_old(session=session, now=now)
+
     while True:
-        await asyncio.sleep(FORGET_REQUESTS_EVERY_SECONDS)
+        await asyncio.sleep(FORGET_EVERY_SECONDS)
         try:
-            await run_in_session(
-                services.open_session,
-                lambda session: webchat_limits.forget_old(session=session, window=window, now=utcnow()),
-            )
+            await run_in_session(services.open_session, forget)
         except Exception:
-            log.exception("event=forget_old_requests_failed")
+            log.exception("event=forget_old_failed")
 
 
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:

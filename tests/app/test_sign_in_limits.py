@@ -1,17 +1,23 @@
 """The sign-in limits hold however many wrong passwords arrive at once: on SQLite and PostgreSQL,
-against the running service."""
+against the running service; what they count is forgotten once out of their window."""
 
 import asyncio
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import Session, select
 
+from app.accounts import service as accounts
+from app.accounts.models import LoginAttempt, WebSession
 from app.accounts.service import FAILURES_PER_ADDRESS, FAILURES_PER_EMAIL
 from app.cli.background import LiveServer
+from app.timestamps import utcnow
 from knowledge import OnnxEmbedder
+from tests.support import factories
 from tests.support.instances import instance, seed
 
 KIM = "kim@kestrel.example"
@@ -47,3 +53,24 @@ async def test_simultaneous_wrong_passwords_from_one_address_get_thirty_tries(se
     statuses = await _all_at_once(server, emails)
 
     assert statuses == {401: FAILURES_PER_ADDRESS, 429: 40 - FAILURES_PER_ADDRESS}
+
+
+def test_expired_sessions_and_attempts_out_of_the_window_are_forgotten(session: Session) -> None:
+    person, _ = factories.agent(session)
+    assert person.id is not None
+    now = utcnow()
+    session.add_all(
+        [
+            WebSession(id="expired", agent_id=person.id, csrf_token="c", expires_at=now - timedelta(seconds=1)),
+            WebSession(id="current", agent_id=person.id, csrf_token="c", expires_at=now + timedelta(hours=1)),
+            LoginAttempt(email="a@example.test", ip="192.0.2.1", succeeded=False, at=now - timedelta(minutes=16)),
+            LoginAttempt(email="a@example.test", ip="192.0.2.1", succeeded=False, at=now - timedelta(minutes=14)),
+        ]
+    )
+    session.commit()
+
+    accounts.forget_old(session=session, now=now)
+    session.commit()
+
+    assert session.exec(select(WebSession.id)).all() == ["current"]
+    assert session.exec(select(LoginAttempt.at)).all() == [now - timedelta(minutes=14)]
