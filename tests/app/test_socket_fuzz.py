@@ -9,6 +9,7 @@ service's own code.
 
 import asyncio
 import json
+import math
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
@@ -44,7 +45,8 @@ QUIET_AND_BUSY = pytest.mark.settings(
 
 T = TypeVar("T")
 MAX_FRAME_CHARS = 65_536
-MAX_INT64 = 2**63 - 1
+# The largest id or seq a client may send: the database's 32-bit integer (docs/realtime.md).
+MAX_INT = 2**31 - 1
 COMMANDS = ("accept", "decline", "send", "note", "typing", "resolve", "hand_back", "transfer", "set_status")
 Frame = str | bytes
 
@@ -53,7 +55,7 @@ NASTY = st.sampled_from(["\x00", "\ud800", "\udfff", "\u2028", "\ufeff", "\U0001
 texts = st.text(alphabet=st.characters() | NASTY, max_size=20)
 numbers = (
     st.integers()
-    | st.integers(min_value=MAX_INT64 - 2, max_value=2**80)
+    | st.integers(min_value=MAX_INT - 2, max_value=2**80)
     | st.integers(min_value=-(2**80), max_value=-1)
     | st.floats()
 )
@@ -100,7 +102,8 @@ def _is_json(text: str) -> bool:
 
 def read(frame: Frame) -> dict[str, Any] | None:
     """The frame as the protocol reads it, or None for one no socket accepts (docs/realtime.md): binary,
-    over 65,536 characters, not JSON, not an object, or a NUL or lone surrogate in any string."""
+    over 65,536 characters, not JSON, not an object, a NUL or lone surrogate in any string, or a
+    number that is not finite (NaN, Infinity, 1e999) anywhere."""
     if isinstance(frame, bytes) or len(frame) > MAX_FRAME_CHARS:
         return None
     try:
@@ -119,14 +122,16 @@ def _sendable(value: Any) -> bool:
         return all(_sendable(item) for item in value)
     if isinstance(value, str):
         return "\x00" not in value and not any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
     return True
 
 
 def is_seq(value: Any, *, optional: bool) -> bool:
-    """A JSON integer from 0 to 2^63 - 1 (not true, not 41.0), or absent or null when `optional`."""
+    """A JSON integer from 0 to 2^31 - 1 (not true, not 41.0), or absent or null when `optional`."""
     if value is None:
         return optional
-    return type(value) is int and 0 <= value <= MAX_INT64
+    return type(value) is int and 0 <= value <= MAX_INT
 
 
 def framed(strategy: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[Frame]:
@@ -220,7 +225,7 @@ agent_hellos = evenly(
     framed(
         st.fixed_dictionaries(
             {"type": st.just("hello"), "token": st.sampled_from(["GOOD", "stolen", ""])},
-            optional={"after_seq": st.integers(0, MAX_INT64)},
+            optional={"after_seq": st.integers(0, MAX_INT)},
         )
     ),
     framed(
@@ -228,7 +233,7 @@ agent_hellos = evenly(
             {"type": st.sampled_from(["hello", "Hello", "accept"]) | values},
             optional={
                 "token": st.sampled_from(["GOOD", "stolen", ""]) | values,
-                "after_seq": st.sampled_from([0, 1, MAX_INT64, MAX_INT64 + 1, -1, True, 1.0]) | numbers | values,
+                "after_seq": st.sampled_from([0, 1, MAX_INT, MAX_INT + 1, -1, True, 1.0]) | numbers | values,
             },
         )
     ),
@@ -358,7 +363,7 @@ customer_hellos = evenly(
     framed(
         st.fixed_dictionaries(
             {"type": st.just("hello"), "token": st.sampled_from(["OWN", "STRANGER", "stolen", ""])},
-            optional={"after_seq": st.integers(0, MAX_INT64)},
+            optional={"after_seq": st.integers(0, MAX_INT)},
         )
     ),
     framed(
@@ -366,7 +371,7 @@ customer_hellos = evenly(
             {"type": st.sampled_from(["hello", "typing"]) | values},
             optional={
                 "token": st.sampled_from(["OWN", "STRANGER", "stolen", ""]) | values,
-                "after_seq": st.sampled_from([0, 1, MAX_INT64, MAX_INT64 + 1, -1, True, None]) | numbers | values,
+                "after_seq": st.sampled_from([0, 1, MAX_INT, MAX_INT + 1, -1, True, None]) | numbers | values,
             },
         )
     ),
