@@ -9,12 +9,15 @@ document cannot describe: test_webhooks.py fuzzes them.
 import string
 from typing import NamedTuple
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from app.deps import SESSION_COOKIE
 from tests.fuzz.schema import CHECKS, SCHEMA, Case
 from tests.fuzz.target import TOKENS, Cases, Target
+
+pytestmark = pytest.mark.slow
 
 
 class Caller(NamedTuple):
