@@ -1,5 +1,6 @@
-"""The service fuzzed from outside: one instance on each database for the whole suite, the social
-platforms stood in for on loopback, and one person of each role calling with an API token.
+"""The service fuzzed from outside: one instance on each database for all of tests/fuzz (stopped
+before the tests after it run), the social platforms stood in for on loopback, and one person of
+each role calling with an API token.
 
 State builds up across cases, as it would in production; what a case may break for the others (a
 fuzz person's role or token changed by the admins' people API) is put back after it.
@@ -22,13 +23,14 @@ from tests.support.instances import instance, seed
 META_VERIFY_TOKEN = "fuzz-verify-token"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def standin() -> Iterator[str]:
+    """Meta's Graph API and X's API as the service's replies and lookups meet them: never the real ones."""
     with serve(FakePlatforms().app) as server:
         yield server.http_url
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="package", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def target(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, embedder: OnnxEmbedder, standin: str
 ) -> Iterator[Target]:
