@@ -1,7 +1,12 @@
-"""Domain errors raised by services, and the one place that turns them into HTTP answers."""
+"""Domain errors raised by services, and the one place that turns them, and every other refusal or
+failure, into HTTP answers: a Problem, `{"detail": ..., "field": ...}`."""
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app import limits
 
 
 class DomainError(Exception):
@@ -78,13 +83,53 @@ class NotConfigured(DomainError):
     status_code = 503
 
 
+class Problem(BaseModel):
+    """Why a request was refused; `field` names the input at fault when one is."""
+
+    detail: str
+    field: str | None = None
+
+
+def problem(
+    status_code: int, detail: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The answer for a refusal. Whatever the detail quotes, the answer encodes: a lone surrogate
+    becomes "?", so the error handler itself never fails on the input it names."""
+    body: dict[str, str] = {"detail": _sendable(detail)}
+    if field:
+        body["field"] = _sendable(field)
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def validation_problem(exc: RequestValidationError) -> JSONResponse:
+    """422 naming each field at fault, never echoing the input: it may be what no encoder takes
+    (NaN, a lone surrogate) or a customer's words."""
+    fields, details = [], []
+    for error in exc.errors():
+        location = tuple(error["loc"])
+        # ("body", "text"), ("query", "after_seq"); ("body", 12) is where the JSON stops parsing.
+        named = location[1:] if error.get("type") != "json_invalid" else ()
+        field = limits.dotted(named) or str(location[0])
+        reason = error.get("ctx", {}).get("error") if error.get("type") == "json_invalid" else None
+        fields.append(field)
+        details.append(f"{field}: {error['msg']}" + (f" ({reason})" if reason else ""))
+    return problem(422, "; ".join(details) or "the request is not valid", fields[0] if fields else None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def handle_domain_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
-        body: dict[str, str] = {"detail": exc.detail}
-        if isinstance(exc, InvalidInput) and exc.field:
-            body["field"] = exc.field
+        field = exc.field if isinstance(exc, InvalidInput) else None
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
-        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+        return problem(exc.status_code, exc.detail, field, headers)
+
+    async def handle_invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return validation_problem(exc)
 
     app.add_exception_handler(DomainError, handle_domain_error)
+    app.add_exception_handler(RequestValidationError, handle_invalid_request)
+
+
+def _sendable(text: str) -> str:
+    return text.encode("utf-8", "replace").decode()

@@ -18,6 +18,7 @@ from app.customers.service import WEBCHAT
 from app.db import run_in_session
 from app.deps import SESSION_COOKIE, CurrentAdmin, CurrentPerson, ServicesDep
 from app.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+from app.limits import RowId
 from app.security import new_token
 from app.timestamps import utcnow
 
@@ -180,7 +181,7 @@ async def add_person(body: PersonCreate, services: ServicesDep, _: CurrentAdmin)
 
 @router.patch("/api/admin/people/{person_id}")
 async def change_person(
-    person_id: int, body: PersonChange, request: Request, services: ServicesDep, admin: CurrentAdmin
+    person_id: RowId, body: PersonChange, request: Request, services: ServicesDep, admin: CurrentAdmin
 ) -> Person:
     """Change a person's role, skills, languages, channels and capacities, or password; the router
     uses the new values from its next decision. A new password or role signs the person out
@@ -206,7 +207,7 @@ async def change_person(
 
 
 @router.post("/api/admin/people/{person_id}/token")
-async def replace_token(person_id: int, services: ServicesDep, _: CurrentAdmin) -> PersonWithToken:
+async def replace_token(person_id: RowId, services: ServicesDep, _: CurrentAdmin) -> PersonWithToken:
     """Give a person a new API and websocket token, shown once in the answer; the old one stops
     working at once. Their console sessions stay."""
 

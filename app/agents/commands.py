@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, model_validator
 
 from app.channels.webchat.schemas import ClientMessageId, MessageText
-from app.realtime.frames import RowId, Seq
+from app.limits import RowId, StrictSeq
 
 COMMAND_ID_MAX = 64
 CommandId = Annotated[str, StringConstraints(min_length=1, max_length=COMMAND_ID_MAX)]
@@ -17,7 +17,7 @@ class Hello(BaseModel):
 
     type: Literal["hello"]
     token: str | None = None
-    after_seq: Seq | None = None
+    after_seq: StrictSeq | None = None
 
 
 HELLO = TypeAdapter(Hello)

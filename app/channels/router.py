@@ -12,6 +12,7 @@ from app.channels.models import InboxStatus, OutboxStatus
 from app.db import run_in_session
 from app.deps import CurrentSupervisor, ServicesDep
 from app.errors import NotFound
+from app.limits import RowId
 
 router = APIRouter(prefix="/api/channels", tags=["social channels"])
 
@@ -68,7 +69,7 @@ async def outbox_items(
 
 
 @router.post("/outbox/{item_id}/retry")
-async def retry_item(item_id: int, services: ServicesDep, _supervisor: CurrentSupervisor) -> OutboxItemView:
+async def retry_item(item_id: RowId, services: ServicesDep, _supervisor: CurrentSupervisor) -> OutboxItemView:
     item = await run_in_session(services.open_session, lambda s: sender.retry(session=s, item_id=item_id))
     if item is None:
         raise NotFound(f"no dead outbox item {item_id}")

@@ -27,6 +27,7 @@ from app.kb.schemas import (
     Stats,
     VersionOut,
 )
+from app.limits import VersionNumber
 from app.privacy.masking import mask
 from app.services import Services
 
@@ -180,7 +181,9 @@ async def versions(slug: str, services: ServicesDep, _: CurrentKnowledgeManager)
 
 
 @router.get("/articles/{slug}/versions/{number}")
-async def one_version(slug: str, number: int, services: ServicesDep, _: CurrentKnowledgeManager) -> VersionOut:
+async def one_version(
+    slug: str, number: VersionNumber, services: ServicesDep, _: CurrentKnowledgeManager
+) -> VersionOut:
     """One version as it was saved."""
     found = await run_in_session(services.open_session, lambda s: articles.version(session=s, slug=slug, number=number))
     return VersionOut.of(found)
@@ -191,8 +194,8 @@ async def diff(
     slug: str,
     services: ServicesDep,
     _: CurrentKnowledgeManager,
-    old: Annotated[int, Query(alias="from", ge=1)],
-    new: Annotated[int, Query(alias="to", ge=1)],
+    old: Annotated[VersionNumber, Query(alias="from")],
+    new: Annotated[VersionNumber, Query(alias="to")],
 ) -> dict[str, object]:
     """What changed between two versions, field by field."""
     return await run_in_session(services.open_session, lambda s: articles.diff(session=s, slug=slug, old=old, new=new))

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from app.kb.models import ArticleRecord, ArticleStatus, ArticleVersion
 from app.kb.service import Content
+from app.limits import RowId, VersionNumber
 from knowledge import SHORT_ANSWER_MAX
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -41,7 +42,7 @@ class ArticleCreate(ContentIn):
 
 class ArticleEdit(ContentIn):
     # The version the editor started from; a save by someone else since then is not overwritten.
-    base_version: int | None = None
+    base_version: VersionNumber | None = None
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
@@ -103,7 +104,7 @@ class ArticleOut(BaseModel):
 
 
 class Rollback(BaseModel):
-    version: int = Field(ge=1)
+    version: VersionNumber
 
 
 class PreviewMatch(BaseModel):
@@ -132,11 +133,11 @@ class ClusterOut(BaseModel):
 
 
 class DraftFromQuestions(BaseModel):
-    question_ids: list[int] = Field(min_length=1, max_length=500)
+    question_ids: list[RowId] = Field(min_length=1, max_length=500)
     slug: Slug
     title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
 
 
 class AttachQuestions(BaseModel):
-    question_ids: list[int] = Field(min_length=1, max_length=500)
+    question_ids: list[RowId] = Field(min_length=1, max_length=500)
     slug: Slug

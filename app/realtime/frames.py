@@ -6,22 +6,17 @@ frame or close code (docs/realtime.md) instead of losing the connection to an ex
 """
 
 import json
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from fastapi import WebSocket, WebSocketDisconnect
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
+
+from app import limits
 
 # Far above any command (a message is at most 2,000 characters), far below the server's 16 MiB.
 MAX_FRAME_CHARS = 65_536
-# What a database integer holds; a larger number in a frame would fail in the query.
-MAX_INT64 = 2**63 - 1
 # A close frame's reason is at most 123 bytes of UTF-8.
 MAX_REASON_BYTES = 123
-
-# A feed or message sequence number a client resumes after: a JSON integer, not true or "41".
-Seq = Annotated[int, Field(strict=True, ge=0, le=MAX_INT64)]
-# A row's id a client names (an offer, an agent).
-RowId = Annotated[int, Field(ge=1, le=MAX_INT64)]
 
 
 T = TypeVar("T")
@@ -79,8 +74,8 @@ async def close(websocket: WebSocket, code: int, reason: str) -> None:
     await websocket.close(code, cut)
 
 
-def _problem(loc: tuple[int | str, ...], msg: str) -> str:
-    return f"{'.'.join(map(str, loc))}: {msg}" if loc else msg
+def _problem(loc: limits.Location, msg: str) -> str:
+    return f"{limits.dotted(loc)}: {msg}" if loc else msg
 
 
 def _refuse_unsendable(data: dict[str, Any]) -> None:

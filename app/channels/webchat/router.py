@@ -23,6 +23,7 @@ from app.db import run_in_session
 from app.deps import BearerToken, ServicesDep
 from app.errors import DomainError, Unauthorized
 from app.kb import insights
+from app.limits import RowId, Seq
 from app.realtime import frames
 from app.realtime.events import StoredMessage, keep_message, message_event
 from app.realtime.hub import Subscriber
@@ -52,7 +53,7 @@ async def list_messages(
     conversation_id: uuid.UUID,
     services: ServicesDep,
     token: BearerToken,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[Seq, Query()] = 0,
 ) -> MessageList:
     """The conversation as the customer sees it, after a sequence number."""
 
@@ -97,7 +98,7 @@ async def send_message(
 
 @router.post("/api/chat/conversations/{conversation_id}/messages/{message_id}/feedback")
 async def answer_feedback(
-    conversation_id: uuid.UUID, message_id: int, body: Feedback, services: ServicesDep, token: BearerToken
+    conversation_id: uuid.UUID, message_id: RowId, body: Feedback, services: ServicesDep, token: BearerToken
 ) -> Feedback:
     """The customer says whether a bot answer helped; knowledge managers see it per article."""
 

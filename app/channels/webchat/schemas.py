@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StrictBool, StringConstraints, TypeAdapter
 
 from app.conversations.models import MessagePublic
-from app.realtime.frames import Seq
+from app.limits import StrictSeq
 
 MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 ClientMessageId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
@@ -43,7 +43,7 @@ class Hello(BaseModel):
 
     type: Literal["hello"]
     token: str
-    after_seq: Seq = 0
+    after_seq: StrictSeq = 0
 
 
 class Typing(BaseModel):
