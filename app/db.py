@@ -36,14 +36,19 @@ def make_engine(url: str, pool_size: int = 10, urgent: bool = False, checkpoint_
     """Create the engine; SQLite gets the settings that make it safe for a threaded server. On SQLite,
     an `urgent` engine's transactions go ahead of the others waiting in this process, and with
     `checkpoint_apart` no commit copies the write-ahead log into the database: `checkpoint` does, on
-    a schedule of its own (the service's)."""
+    a schedule of its own (the service's). No engine puts a statement's parameters (a customer's
+    words) into its errors or logs."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=2 * pool_size)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=2 * pool_size, hide_parameters=True
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": LOCK_TIMEOUT_SECONDS, "factory": _TakingTurns}
+        url,
+        connect_args={"check_same_thread": False, "timeout": LOCK_TIMEOUT_SECONDS, "factory": _TakingTurns},
+        hide_parameters=True,
     )
     turns = _WRITE_TURNS.setdefault(str(Path(parsed.database or ":memory:").resolve()), Turns())
 

@@ -12,11 +12,12 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from starlette.requests import HTTPConnection
 
+from app import limits
 from app.accounts import service as accounts
 from app.agents import service as agents
 from app.agents.models import Agent, Role
 from app.db import run_in_session
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, InvalidInput, Unauthorized
 from app.services import Services
 from app.timestamps import utcnow
 
@@ -31,6 +32,32 @@ def get_services(connection: HTTPConnection) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def storable_input(connection: HTTPConnection) -> None:
+    """Refuse (422, naming the field) a path, query or JSON body holding what app/limits.py refuses,
+    before the route reads any of it: one check for every route, whatever its fields. FastAPI parsed
+    the body already when it is JSON, so this reads the parsed copy."""
+    if not isinstance(connection, Request):  # a websocket's frames are checked as they are read
+        return
+    parameters = [("path", *item) for item in connection.path_params.items()]
+    parameters += [("query", *item) for item in connection.query_params.multi_items()]
+    for source, name, value in parameters:
+        found = limits.unstorable({name: value})
+        if found:
+            field = name if found[0] else source  # a name that cannot be sent back is not named
+            raise InvalidInput(f"{source} parameter {field}: {found[1]}", field=field)
+    content_type = connection.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if not (content_type == "application/json" or content_type.endswith("+json")):
+        return
+    try:
+        body = await connection.json()
+    except (ValueError, RecursionError):  # a route that reads no body; one that does refused it
+        return
+    found = limits.unstorable(body)
+    if found:
+        field = limits.dotted(found[0]) or "body"
+        raise InvalidInput(f"{field}: {found[1]}", field=field)
 
 
 def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
@@ -60,13 +87,19 @@ async def _caller(request: Request, services: ServicesDep) -> Agent:
     return agent
 
 
-def _with_role(roles: frozenset[Role], described: str) -> Callable[[Request, Services], Awaitable[Agent]]:
+RoleCheck = Callable[[Request, Services], Awaitable[Agent]]
+# Every dependency that asks who is calling and in which role (app/openapi.py lists their refusals).
+ROLE_CHECKS: set[RoleCheck] = set()
+
+
+def _with_role(roles: frozenset[Role], described: str) -> RoleCheck:
     async def current(request: Request, services: ServicesDep) -> Agent:
         agent = await _caller(request, services)
         if agent.role not in roles | {Role.admin}:
             raise Forbidden(f"{agent.name} is not {described}")
         return agent
 
+    ROLE_CHECKS.add(current)
     return current
 
 

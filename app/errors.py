@@ -1,12 +1,21 @@
 """Domain errors raised by services, and the one place that turns them, and every other refusal or
 failure, into HTTP answers: a Problem, `{"detail": ..., "field": ...}`."""
 
+import contextlib
+import logging
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import limits
+
+log = logging.getLogger(__name__)
+
+OUR_PACKAGES = frozenset({"app", "knowledge", "routing"})
 
 
 class DomainError(Exception):
@@ -129,6 +138,61 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(RequestValidationError, handle_invalid_request)
+    app.add_middleware(UnhandledErrors)
+
+
+class UnhandledErrors:
+    """The last resort for an exception no handler took: log its kind, the route and where it was
+    raised, never its message or the request (a database error's message quotes the customer's
+    words), and answer 500 as a Problem. Nothing is raised on, so no server logs the traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        sent: set[str] = set()
+
+        async def sending(message: Message) -> None:
+            sent.add(message["type"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            log.error(
+                "event=unhandled_error kind=%s method=%s route=%s where=%s",
+                type(exc).__name__,
+                scope.get("method", "WEBSOCKET"),
+                _route(scope),
+                _where(exc),
+            )
+            if scope["type"] == "http" and "http.response.start" not in sent:
+                await problem(500, "internal error: the request was not completed")(scope, receive, send)
+            elif scope["type"] == "websocket" and "websocket.close" not in sent:
+                with contextlib.suppress(Exception):  # the client may be gone already
+                    await send({"type": "websocket.close", "code": 1011, "reason": "internal error"})
+
+
+def _route(scope: Scope) -> str:
+    """The route's template (`/api/kb/articles/{slug}`): the path itself may hold what was typed."""
+    route: Any = scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frame of our own code, as module:line, read from the traceback: no values."""
+    ours = innermost = "unknown"
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", "?"))
+        innermost = f"{module}:{tb.tb_lineno}"
+        if module.partition(".")[0] in OUR_PACKAGES:
+            ours = innermost
+        tb = tb.tb_next
+    return ours if ours != "unknown" else innermost
 
 
 def _sendable(text: str) -> str:

@@ -7,7 +7,8 @@ so a larger number would fail in the query rather than find nothing. docs/archit
 lists the rest.
 """
 
-from typing import Annotated
+import math
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -26,6 +27,40 @@ VersionNumber = Annotated[int, Field(ge=1, le=MAX_INT32)]
 Location = tuple[int | str, ...]
 
 
+def unstorable(data: Any) -> tuple[Location, str] | None:
+    """Where in `data` (parsed JSON, keys included) the first string that holds a NUL or a lone
+    surrogate, or the first number that is not finite, is, and what is wrong with it; None if
+    nothing is. A loop rather than recursion: the parser allowed the nesting, this must too."""
+    pending: list[tuple[Location, Any]] = [((), data)]
+    while pending:
+        location, value = pending.pop()
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                problem = _text_problem(key)
+                if problem:  # the location stops short of a name that cannot be sent back
+                    return location, f"a name in it {problem}"
+                pending.append(((*location, key), inner))
+        elif isinstance(value, list):
+            pending.extend(((*location, index), inner) for index, inner in enumerate(value))
+        elif isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                return location, f"the text {problem}"
+        elif isinstance(value, float) and not math.isfinite(value):
+            return location, "a number JSON cannot hold (NaN, Infinity, or too large for a float)"
+    return None
+
+
 def dotted(location: Location) -> str:
     """A location as the field's name: `questions.3`, `skills.billing`."""
     return ".".join(map(str, location))
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "holds a NUL character (\\u0000), which cannot be stored"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "holds a lone UTF-16 surrogate, which is no character"
+    return None

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import httpx
 from anyio import CapacityLimiter
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.accounts.router import router as accounts_router
@@ -31,6 +31,7 @@ from app.conversations.flows import ConversationFlows
 from app.conversations.reports import router as reports_router
 from app.customers.router import router as customers_router
 from app.db import checkpoint, make_engine, session_factory
+from app.deps import storable_input
 from app.errors import install_error_handlers
 from app.health import router as health_router
 from app.kb import tuned_models
@@ -38,6 +39,7 @@ from app.kb.live import LiveIndex
 from app.kb.manage import router as kb_manage_router
 from app.kb.router import router as kb_router
 from app.logs import configure_logging
+from app.openapi import document_refusals
 from app.realtime.bus import RedisBus, SingleInstance
 from app.realtime.hub import Hub
 from app.services import Lane, Services
@@ -183,11 +185,10 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.state.settings = settings
     app.state.embedder = embedder
     install_error_handlers(app)
-    routers = (
+    checked = (
         health_router,
         accounts_router,
         webchat_router,
-        webhooks_router,
         channels_router,
         customers_router,
         canned_router,
@@ -196,9 +197,14 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         agent_socket_router,
         routing_router,
         reports_router,
-        pages_router,
     )
-    for router in routers:
-        app.include_router(router)
+    for router in checked:
+        document_refusals(router)
+        app.include_router(router, dependencies=[Depends(storable_input)])
+    # The webhooks read their raw bodies and store what a platform signed, cleaned (app/channels/payloads.py):
+    # a refusal would make the platform send the whole batch again. They refuse only what is not the platform.
+    document_refusals(webhooks_router, statuses={400, 401, 403, 422, 503})
+    app.include_router(webhooks_router)
+    app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

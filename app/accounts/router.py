@@ -19,6 +19,7 @@ from app.db import run_in_session
 from app.deps import SESSION_COOKIE, CurrentAdmin, CurrentPerson, ServicesDep
 from app.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
 from app.limits import RowId
+from app.openapi import refusals
 from app.security import new_token
 from app.timestamps import utcnow
 
@@ -40,7 +41,7 @@ class Signed(BaseModel):
     csrf_token: str
 
 
-@router.post("/api/session")
+@router.post("/api/session", responses=refusals(401, 429))
 async def sign_in(body: Credentials, request: Request, response: Response, services: ServicesDep) -> Signed:
     """Sign in with email and password; the answer sets the session cookie. Repeated failures for one
     email or from one address wait (429 with Retry-After)."""
@@ -72,7 +73,7 @@ async def sign_in(body: Credentials, request: Request, response: Response, servi
     return Signed(agent=AgentPublic.of(outcome.agent), email=outcome.agent.email, csrf_token=outcome.csrf_token)
 
 
-@router.get("/api/session")
+@router.get("/api/session", responses=refusals(401))
 async def current_session(request: Request, services: ServicesDep) -> Signed:
     """Who the session cookie signs in, and the CSRF token the page sends with changes."""
     cookie = request.cookies.get(SESSION_COOKIE) or ""

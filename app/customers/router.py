@@ -3,9 +3,10 @@ earlier conversation, contact details, and linking two records of the same perso
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 from sqlmodel import Session
 
 from app.conversations import service as conversations
@@ -42,7 +43,8 @@ class LinkRequest(BaseModel):
 
 
 class ContactRequest(BaseModel):
-    email: str | None = None
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    # Any way of writing it; what is stored is its digits (at most 15, with a +).
     phone: str | None = None
     # The agent checked it (a code sent to it, the customer's account): a verified match links records.
     verified: bool = False

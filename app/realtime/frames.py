@@ -18,7 +18,6 @@ MAX_FRAME_CHARS = 65_536
 # A close frame's reason is at most 123 bytes of UTF-8.
 MAX_REASON_BYTES = 123
 
-
 T = TypeVar("T")
 
 
@@ -43,7 +42,7 @@ async def receive(websocket: WebSocket) -> dict[str, Any]:
 
 
 def parse(text: str) -> dict[str, Any]:
-    """A text frame as a JSON object, with no string a database or a UTF-8 encoder would refuse."""
+    """A text frame as a JSON object, with nothing in it that app/limits.py refuses."""
     if len(text) > MAX_FRAME_CHARS:
         raise BadFrame(f"a frame of {len(text)} characters; the limit is {MAX_FRAME_CHARS}")
     try:
@@ -54,9 +53,10 @@ def parse(text: str) -> dict[str, Any]:
         raise BadFrame(f"the frame is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise BadFrame(f"the frame is a JSON {type(data).__name__}, not an object with a type")
-    # Only an escape (\u0000, \ud800) can put these in a string: skip the walk when there is none.
-    if "\\u" in text:
-        _refuse_unsendable(data)
+    found = limits.unstorable(data)
+    if found:
+        location, problem = found
+        raise BadFrame(f"{limits.dotted(location) or 'the frame'}: {problem}")
     return data
 
 
@@ -76,23 +76,3 @@ async def close(websocket: WebSocket, code: int, reason: str) -> None:
 
 def _problem(loc: limits.Location, msg: str) -> str:
     return f"{limits.dotted(loc)}: {msg}" if loc else msg
-
-
-def _refuse_unsendable(data: dict[str, Any]) -> None:
-    """A NUL (which PostgreSQL's text refuses) or a lone surrogate (which no UTF-8 encoder sends back)
-    in any key or string. A loop rather than recursion: the parser allowed the nesting, this must too."""
-    pending: list[Any] = [data]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, dict):
-            pending.extend(value.keys())
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-        elif isinstance(value, str):
-            if "\x00" in value:
-                raise BadFrame("a string holds a NUL character (\\u0000)")
-            try:
-                value.encode()
-            except UnicodeEncodeError:
-                raise BadFrame("a string holds a lone UTF-16 surrogate, which is no character") from None

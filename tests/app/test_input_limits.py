@@ -3,17 +3,20 @@ route and on SQLite and PostgreSQL alike: a NUL or a lone surrogate in any text,
 the 32-bit column it is looked up in, NaN and infinities. And a failure no handler expected leaves
 the customer's words out of the log."""
 
+import logging
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from app.cli.background import LiveServer
-from app.db import migrate
+from app.db import make_engine, migrate
 from app.deps import CSRF_HEADER
 from app.settings import DEMO_AGENT_TOKEN, DEMO_PASSWORD
 from knowledge import OnnxEmbedder
@@ -38,9 +41,11 @@ class Callers:
     live: LiveServer
     clients: dict[str, httpx.Client]
     conversation: str
+    customer: str
 
     def send(self, role: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.clients[role].request(method, path.format(conversation=self.conversation), **kwargs)
+        url = path.format(conversation=self.conversation, customer=self.customer)
+        return self.clients[role].request(method, url, **kwargs)
 
 
 def _signed_in(live: LiveServer, email: str) -> httpx.Client:
@@ -79,7 +84,7 @@ def callers(database: str, tmp_path_factory: pytest.TempPathFactory, embedder: O
         }
         for client in clients.values():
             stack.callback(client.close)
-        yield Callers(live, clients, started["conversation_id"])
+        yield Callers(live, clients, started["conversation_id"], started["customer_id"])
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -92,6 +97,47 @@ def _raw(body: str) -> dict[str, Any]:
 
 
 MESSAGES = "/api/chat/conversations/{conversation}/messages"
+NUL = "\x00"
+
+TEXT_CASES = {
+    "display name": ("public", "POST", "/api/chat/sessions", {"json": {"display_name": f"Ann{NUL}"}}, "display_name"),
+    "message text": ("customer", "POST", MESSAGES, {"json": {"text": f"hi{NUL}", "client_message_id": "c1"}}, "text"),
+    "email at sign-in": (
+        "public", "POST", "/api/session", {"json": {"email": f"kim{NUL}@kestrel.example", "password": "x"}}, "email"
+    ),
+    "person name": ("admin", "PATCH", "/api/admin/people/1", {"json": {"name": f"Pat{NUL}"}}, "name"),
+    "new person's team": (
+        "admin", "POST", "/api/admin/people", {"json": {"name": "Pat", "email": "p@k.example", "teams": [NUL]}},
+        "teams.0",
+    ),
+    "a skill's name": ("admin", "PATCH", "/api/admin/people/1", {"json": {"skills": {f"bill{NUL}": 3}}}, "skills"),
+    "slug in a path": ("manager", "GET", "/api/kb/articles/bike%00fitting", {}, "slug"),
+    "article search": ("manager", "GET", "/api/kb/articles", {"params": {"search": f"bike{NUL}"}}, "search"),
+    "knowledge search": ("public", "POST", "/api/knowledge/search", {"json": {"query": f"paypal{NUL}"}}, "query"),
+    "article answer": ("manager", "POST", "/api/kb/articles", {"json": {**ARTICLE, "answer": f"Yes{NUL}"}}, "answer"),
+    "a tag": ("manager", "POST", "/api/kb/articles", {"json": {**ARTICLE, "tags": ["ok", f"b{NUL}"]}}, "tags.1"),
+    "canned text": (
+        "supervisor", "PUT", "/api/canned/hello", {"json": {"shortcut": "hello", "title": "Hi", "text": NUL}}, "text"
+    ),
+    "contact email": (
+        "agent", "PUT", f"/api/customers/{uuid.uuid4()}/contact", {"json": {"email": f"a{NUL}@b.example"}}, "email"
+    ),
+    "an unknown query parameter": ("agent", "GET", "/api/routing/alerts", {"params": {"x": NUL}}, "x"),
+    "lone surrogate": ("public", "POST", "/api/knowledge/search", _raw('{"query": "paypal \\ud800"}'), "query"),
+    "lone surrogate in a name": (
+        "admin", "PATCH", "/api/admin/people/1", _raw('{"skills": {"\\udfff": 3}}'), "skills"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("role", "method", "path", "request_args", "field"), TEXT_CASES.values(), ids=TEXT_CASES)
+def test_text_no_database_stores_is_refused_naming_the_field(
+    callers: Callers, role: str, method: str, path: str, request_args: dict[str, Any], field: str
+) -> None:
+    response = callers.send(role, method, path, **request_args)
+
+    assert (response.status_code, response.json().get("field")) == (422, field), response.text
+
 
 INTEGER_CASES = {
     "after_seq": ("customer", "GET", MESSAGES, {"params": {"after_seq": BEYOND_INT64}}, "after_seq"),
@@ -130,7 +176,7 @@ def test_integers_beyond_their_column_are_refused_naming_the_field(
 ) -> None:
     response = callers.send(role, method, path, **request_args)
 
-    assert (response.status_code, response.json()["field"]) == (422, field), response.text
+    assert (response.status_code, response.json().get("field")) == (422, field), response.text
 
 
 @pytest.mark.parametrize(
@@ -140,12 +186,46 @@ def test_integers_beyond_their_column_are_refused_naming_the_field(
         ('{"query": "paypal", "limit": Infinity}', "limit"),
         ('{"query": "paypal", "limit": -Infinity}', "limit"),
         ('{"query": "paypal", "limit": 1e999}', "limit"),
+        ('{"query": "paypal", "unread": [1, NaN]}', "unread.1"),
     ],
 )
 def test_numbers_json_cannot_hold_are_refused_naming_the_field(callers: Callers, body: str, field: str) -> None:
     response = callers.send("public", "POST", "/api/knowledge/search", **_raw(body))
 
-    assert (response.status_code, response.json()["field"]) == (422, field), response.text
+    assert (response.status_code, response.json().get("field")) == (422, field), response.text
+
+
+LENGTH_CASES = {
+    "contact email": ("/api/customers/{customer}/contact", {"email": "a" * 320 + "@kestrel.example"}, "email"),
+}
+
+
+@pytest.mark.parametrize(("path", "body", "field"), LENGTH_CASES.values(), ids=LENGTH_CASES)
+def test_text_longer_than_its_column_is_refused_naming_the_field(
+    callers: Callers, path: str, body: dict[str, str], field: str
+) -> None:
+    response = callers.send("agent", "PUT", path, json=body)
+
+    assert (response.status_code, response.json().get("field")) == (422, field), response.text
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/api/knowledge/search", DEEP, 400),
+        ("/api/knowledge/search", '{"query": "paypal", "limit": ' + "9" * 5_000 + "}", 400),
+        # A route that reads no body ignores it, however deep: this one answers as it would without.
+        ("/api/kb/articles/payment-methods/review", DEEP, 409),
+    ],
+    ids=["nested too deep", "too many digits", "nested too deep, ignored"],
+)
+def test_a_body_the_parser_cannot_read_is_a_400_or_ignored(callers: Callers, path: str, body: str, status: int) -> None:
+    response = callers.send("manager", "POST", path, **_raw(body))
+
+    assert response.status_code == status and "detail" in response.json(), response.text
 
 
 def test_a_refusal_names_the_field_without_echoing_the_input(callers: Callers) -> None:
@@ -155,3 +235,80 @@ def test_a_refusal_names_the_field_without_echoing_the_input(callers: Callers) -
 
     assert response.status_code == 422
     assert response.json()["field"] == "query" and "4111" not in response.text
+
+
+def test_the_openapi_document_lists_each_refusal_with_the_problem_schema(callers: Callers) -> None:
+    document = callers.send("public", "GET", "/openapi.json").json()
+    problem = {"$ref": "#/components/schemas/Problem"}
+
+    def schema(path: str, method: str, status: int) -> Any:
+        return document["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
+
+    assert schema("/api/knowledge/search", "post", 422) == problem
+    assert schema("/api/knowledge/search", "post", 400) == problem
+    assert schema("/api/session", "post", 429) == problem
+    assert schema("/api/kb/articles/{slug}", "put", 409) == problem
+    assert {"401", "403", "404", "422"} <= set(document["paths"]["/api/kb/articles/{slug}"]["get"]["responses"])
+    assert schema("/healthz", "get", 422) == problem
+    assert schema("/webhooks/meta", "get", 403) == problem and schema("/webhooks/x", "post", 401) == problem
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+class Collected(logging.Handler):
+    """Every record as it would be written, traceback included."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(name)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@contextmanager
+def logged() -> Iterator[Collected]:
+    """What is logged meanwhile. Entered once the server runs: uvicorn sets up its loggers as it
+    starts, and they do not pass their records on to the root logger."""
+    collected = Collected()
+    loggers = [logging.getLogger(), logging.getLogger("uvicorn"), logging.getLogger("uvicorn.error")]
+    for logger in loggers:
+        logger.addHandler(collected)
+    try:
+        yield collected
+    finally:
+        for logger in loggers:
+            logger.removeHandler(collected)
+
+
+REFUSE_MESSAGES = {
+    # The row PostgreSQL refuses is quoted in its error, whatever the driver hides.
+    "postgresql": "ALTER TABLE messages ADD CONSTRAINT refused CHECK (seq < 0) NOT VALID",
+    "sqlite": "CREATE TRIGGER refused BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'refused'); END",
+}
+
+
+def test_a_failure_nobody_expected_answers_500_and_logs_no_customer_text(
+    database_url: str, tmp_path: Path, embedder: OnnxEmbedder
+) -> None:
+    seed(database_url)
+    words = "my card is 4111 1111 1111 1111 and I live at 5 Elm Street"
+    with instance(database_url, tmp_path, embedder) as live, httpx.Client(base_url=live.http_url) as client:
+        started = client.post("/api/chat/sessions", json={}).json()
+        engine = make_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(text(REFUSE_MESSAGES[engine.dialect.name]))
+        engine.dispose()
+        with logged() as log:
+            response = client.post(
+                f"/api/chat/conversations/{started['conversation_id']}/messages",
+                json={"text": words, "client_message_id": "c1"},
+                headers=_bearer(started["token"]),
+            )
+
+    assert [line for line in log.lines if "4111" in line or "Elm" in line] == []
+    failures = [line for line in log.lines if "event=unhandled_error" in line]
+    assert len(failures) == 1 and "route=/api/chat/conversations/{conversation_id}/messages" in failures[0]
+    assert response.status_code == 500 and response.json() == {
+        "detail": "internal error: the request was not completed"
+    }
