@@ -6,6 +6,7 @@ State builds up across cases, as it would in production; what a case may break f
 fuzz person's role or token changed by the admins' people API) is put back after it.
 """
 
+from collections import Counter
 from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 
@@ -16,7 +17,7 @@ from app.db import migrate
 from bench import platform_payloads as p
 from bench.platform_standin import GRAPH_PREFIX, X_PREFIX, FakePlatforms
 from knowledge import OnnxEmbedder
-from tests.fuzz.target import CHATS, MIN_CASES, TALLY, Cases, Chat, Target, add_people, slugs_of
+from tests.fuzz.target import CALLERS, CHATS, MIN_CASES, TALLY, Cases, Chat, Target, add_people, slugs_of
 from tests.support import databases
 from tests.support.instances import instance, seed
 
@@ -83,14 +84,17 @@ def pytest_runtest_makereport(
 
 @pytest.fixture
 def cases(request: pytest.FixtureRequest, target: Target) -> Iterator[Cases]:
-    """Counts the cases of one operation; fewer than MIN_CASES fails it (unless it failed already)."""
+    """Counts the cases of one operation (by one caller, when the test takes turns by caller); fewer
+    than its share of MIN_CASES fails it, unless it failed already."""
     counted = Cases()
     yield counted
-    TALLY[(target.database, counted.label)] = counted.by_caller
+    TALLY.setdefault((target.database, counted.label), Counter()).update(counted.by_caller)
+    callspec = getattr(request.node, "callspec", None)
+    needed = -(-MIN_CASES // len(CALLERS)) if callspec and "caller_name" in callspec.params else MIN_CASES
     report = request.node.stash.get(CALL_REPORT, None)
     total = sum(counted.by_caller.values())
-    if report is not None and report.passed and total < MIN_CASES:
-        pytest.fail(f"{counted.label} got {total} generated cases on {target.database}, fewer than {MIN_CASES}")
+    if report is not None and report.passed and total < needed:
+        pytest.fail(f"{counted.label} got {total} generated cases on {target.database}, fewer than {needed}")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -15,6 +15,11 @@ from app.security import hash_token
 
 # Every operation gets at least this many generated cases on each database, or the suite fails.
 MIN_CASES = 50
+ANONYMOUS = "anonymous"
+# Who calls: a person of each role, and nobody; each of them sends an operation up to
+# CASES_PER_CALLER cases and at least their share of MIN_CASES.
+CALLERS = (*(role.value for role in Role), ANONYMOUS)
+CASES_PER_CALLER = 20
 CHATS = 3
 TOKENS = {role: f"fuzz-{role.value}-token" for role in Role}
 
