@@ -36,8 +36,8 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 async def storable_input(connection: HTTPConnection) -> None:
     """Refuse (422, naming the field) a path, query or JSON body holding what app/limits.py refuses,
-    before the route reads any of it: one check for every route, whatever its fields. FastAPI parsed
-    the body already when it is JSON, so this reads the parsed copy."""
+    before the route reads any of it: one check for every route, whatever its fields. A route that
+    takes a JSON body has it parsed already, and this reads that copy."""
     if not isinstance(connection, Request):  # a websocket's frames are checked as they are read
         return
     parameters = [("path", *item) for item in connection.path_params.items()]
