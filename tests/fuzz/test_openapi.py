@@ -2,8 +2,8 @@
 gets a server error, and every answer has the status's documented shape.
 
 Each operation is fuzzed by each caller in turn: a person of each role with their API token, and
-nobody (no credentials, or a made-up token or session cookie). The platform webhooks read a raw, signed body the
-document cannot describe: test_webhooks.py fuzzes them.
+nobody (no credentials, or a made-up token or session cookie). The platform webhooks read a raw,
+signed body the document cannot describe: test_webhooks.py fuzzes them.
 """
 
 import string
