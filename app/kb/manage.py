@@ -24,6 +24,7 @@ from app.kb.schemas import (
     DraftFromQuestions,
     Preview,
     PreviewMatch,
+    RefusedOut,
     Rollback,
     Stats,
     VersionOut,
@@ -259,6 +260,13 @@ async def embedded(services: Services, questions: list[UnansweredQuestion]) -> n
         # The model may have changed while these were embedded: then the others are stale too.
         stale = [q for q in questions if q.embedding_model != model]
     return np.stack([np.frombuffer(q.embedding or b"", dtype=np.float32) for q in questions])
+
+
+@router.get("/refused")
+async def refused_articles(services: ServicesDep, _: CurrentKnowledgeManager) -> list[RefusedOut]:
+    """Published versions stored as no valid article (an older version of the code, a fix made in
+    the database) that the live index leaves out: the bot answers as if they were not published."""
+    return [RefusedOut(slug=r.slug, version=r.version, problem=r.problem) for r in services.knowledge.refused]
 
 
 @router.get("/unanswered")

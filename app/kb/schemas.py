@@ -123,6 +123,14 @@ class Preview(BaseModel):
     matches: list[PreviewMatch]
 
 
+class RefusedOut(BaseModel):
+    """A published version the bot leaves out of its answers, and why; a fixed version puts it back."""
+
+    slug: str
+    version: int
+    problem: str
+
+
 class ClusterOut(BaseModel):
     key: int
     count: int

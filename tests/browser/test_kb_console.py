@@ -1,13 +1,19 @@
 """The knowledge managers' console in a real browser: write, publish, revise, compare, roll back,
 and turn unanswered questions into an article."""
 
+from pathlib import Path
+
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app.cli.background import Stack
+from app.db import make_engine, session_factory, unit_of_work
+from app.kb import service as articles
+from knowledge import OnnxEmbedder
 from tests.browser import signing
 from tests.support.accounts import add_person
+from tests.support.instances import instance, seed
 
 pytestmark = pytest.mark.slow
 
@@ -83,3 +89,33 @@ def test_unanswered_questions_become_a_draft_in_one_action(stack: Stack, browser
     expect(page.get_by_test_id("kb-article-state")).to_contain_text("draft · version 1")
     page.get_by_test_id("kb-publish").click()
     expect(page.get_by_test_id("kb-error")).to_contain_text("answer is empty")
+
+
+def test_a_published_version_the_bot_leaves_out_is_shown_until_a_fixed_one_is_published(
+    sqlite_url: str, tmp_path: Path, embedder: OnnxEmbedder, browser: Browser
+) -> None:
+    # An empty answer written straight into the table, as an older version of the code could have left it.
+    seed(sqlite_url)
+    engine = make_engine(sqlite_url)
+    with unit_of_work(session_factory(engine)) as session:
+        record = articles.head(session=session, slug="refund-time")
+        stored = articles.version(session=session, slug="refund-time", number=record.published_version or 0)
+        stored.answer = ""
+        session.add(stored)
+    engine.dispose()
+
+    with instance(sqlite_url, tmp_path, embedder) as server:
+        page = signing.signed_in(browser, server.http_url, "/kb", "kim@kestrel.example")
+        banner = page.get_by_test_id("kb-refused")
+        expect(banner).to_contain_text("refund-time (version")
+        expect(banner).to_contain_text("answer")
+
+        page.get_by_test_id("kb-search").fill("refund")
+        page.get_by_test_id("kb-articles").locator("li").filter(has_text="refund-time ·").click()
+        page.get_by_test_id("kb-answer").fill("Refunds reach your card within 5 working days.")
+        page.get_by_test_id("kb-save").click()
+        expect(page.get_by_test_id("kb-notice")).to_contain_text("Saved as version 2")
+        page.get_by_test_id("kb-publish").click()
+        expect(page.get_by_test_id("kb-article-state")).to_contain_text("version 2 is live")
+        expect(banner).to_be_hidden()
+        page.context.close()

@@ -14,6 +14,7 @@ from app.kb import service as articles
 from app.kb.models import ArticleRecord, ArticleVersion
 from app.kb.service import Content
 from knowledge import LIMITS, OnnxEmbedder
+from tests.support.accounts import signed_in
 from tests.support.instances import instance, seed
 
 BROKEN = "refund-time"
@@ -88,9 +89,13 @@ async def test_the_api_starts_and_answers(
         async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
             health = await http.get("/healthz")
             found = await http.post("/api/knowledge/search", json={"query": "Can I buy a gift card?"})
+        manager, _ = await signed_in(server, "kim@kestrel.example")
+        told = (await manager.get("/api/kb/refused")).json()
+        await manager.aclose()
 
     assert health.status_code == 200
     assert health.json()["articles_refused"] == refused
+    assert [r["slug"] for r in told] == refused and all(r["problem"] and r["version"] >= 1 for r in told)
     assert health.json()["articles_indexed"] == len(live) - len(refused)
     assert found.status_code == 200
     best = found.json()["answer"]
