@@ -16,9 +16,13 @@ echo "[test] ruff"
 echo "[test] mypy"
 .venv/bin/mypy
 echo "[test] import rules"
-.venv/bin/lint-imports
-echo "[test] rasa data validate"
 mkdir -p var/logs
+if ! .venv/bin/lint-imports > var/logs/lint-imports.log 2>&1; then
+    cat var/logs/lint-imports.log
+    exit 1
+fi
+tail -1 var/logs/lint-imports.log
+echo "[test] rasa data validate"
 if ! (cd bot && ../.venv-rasa/bin/rasa data validate --config config.yml --domain domain.yml --data data) \
     > var/logs/rasa-validate.log 2>&1; then
     cat var/logs/rasa-validate.log
