@@ -20,10 +20,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
-# Every table registered before any session flushes: foreign keys are resolved by table name, so a
-# process that touches only some models (a worker, a CLI) still needs the others known.
-import app.tables  # noqa: F401
-
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")

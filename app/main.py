@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.accounts import service as accounts
 from app.accounts.router import router as accounts_router
 from app.agents.socket import router as agent_socket_router

@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 from sqlmodel import select
 
+from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.channels.models import OutboxItem, OutboxStatus
 from app.cli.background import free_port, serve
 from app.cli.up import prepare

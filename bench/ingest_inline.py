@@ -13,6 +13,7 @@ from functools import partial
 from fastapi import FastAPI, HTTPException, Request
 from sqlmodel import Session, select
 
+from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.channels import inbox, intake, signatures
 from app.channels.events import RawEvent
 from app.channels.meta import webhook as meta_webhook

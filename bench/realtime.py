@@ -38,6 +38,7 @@ from pathlib import Path
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.agents import service as agents
 from app.channels.webchat import service as webchat
 from app.cli.background import LOOPBACK_LIMITS, free_port

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Header, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
+from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.agents import service as agents
 from app.channels.webchat import service as webchat
 from app.channels.webchat.schemas import MessageCreate

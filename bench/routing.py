@@ -22,6 +22,7 @@ from sqlalchemy import func, insert
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
+from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.agents.models import Agent
 from app.assignment.models import Offer, OfferStatus, WorkItem
 from app.assignment.service import Acceptance

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.cli.background import Stack, running_stack
 from app.db import make_engine, migrate, session_factory
 from app.settings import get_settings

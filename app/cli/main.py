@@ -5,6 +5,7 @@ import os
 import sys
 from importlib import import_module
 
+from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.cli import agents, bot, kb
 from app.settings import get_settings
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
+from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.agents.models import Agent
 from app.assignment.models import Offer, OfferStatus, WorkItem
 from app.assignment.store import SqlRoutingStore
