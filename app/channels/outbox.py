@@ -26,6 +26,7 @@ from app.channels.events import (
 )
 from app.channels.models import OutboxItem, OutboxStatus
 from app.conversations.models import Author, Conversation, Kind, Message
+from app.conversations.service import DeliveryNotice
 from app.timestamps import utcnow
 
 X_PUBLIC_LIMIT = 280
@@ -91,16 +92,11 @@ def last_inbound(session: Session, conversation_id: object) -> Message | None:
     return None
 
 
-@dataclass(frozen=True)
-class Notice:
-    """What the agents should know about how a reply went out: refused (queued as dead), or changed."""
-
-    text: str
-    refused: bool
-
-
-def enqueue(session: Session, conversation: Conversation, message: Message) -> list[Notice]:
-    """Queue `message` for its platform; returns what the agents should be told about it."""
+def enqueue(session: Session, conversation: Conversation, message: Message) -> list[DeliveryNotice]:
+    """Queue `message` for its platform if it is for the customer there; returns what the agents
+    should be told about it."""
+    if not wanted(conversation, message):
+        return []
     assert message.id is not None
     inbound = last_inbound(session, conversation.id)
     route = ROUTES[conversation.channel]
@@ -130,11 +126,12 @@ def enqueue(session: Session, conversation: Conversation, message: Message) -> l
         session.add(item)
     session.flush()
     if refusal:
-        return [Notice(f"Not delivered: {refusal}", refused=True)]
+        return [DeliveryNotice(f"Not delivered: {refusal}", refused=True)]
     if len(parts) > 1:
-        return [Notice(f"Sent in {len(parts)} replies: X allows {X_PUBLIC_LIMIT} characters in public", refused=False)]
+        split = f"Sent in {len(parts)} replies: X allows {X_PUBLIC_LIMIT} characters in public"
+        return [DeliveryNotice(split, refused=False)]
     if parts[0] != message.text:
-        return [Notice("Sent as the article's short form: X allows 280 characters in public", refused=False)]
+        return [DeliveryNotice("Sent as the article's short form: X allows 280 characters in public", refused=False)]
     return []
 
 

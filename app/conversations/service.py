@@ -6,19 +6,39 @@ IMMEDIATE) does the same.
 """
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.agents.models import Agent
-from app.channels import outbox
 from app.conversations.models import Author, Conversation, Kind, Message, Owner, Status
 from app.errors import ConversationNotFound, InvalidMessage, NotConversationOwner
 from app.timestamps import utcnow
 
 # What messages.seq holds (a 32-bit integer column): a client may name any seq it likes to resume after.
 MAX_MESSAGE_SEQ = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class DeliveryNotice:
+    """What the agents should know about how a message went out: refused (queued as dead), or changed."""
+
+    text: str
+    refused: bool
+
+
+# Hands a message just stored to whoever delivers it outside (the platforms' outbox), in its transaction.
+Delivery = Callable[[Session, Conversation, Message], list[DeliveryNotice]]
+_deliveries: list[Delivery] = []
+
+
+def deliver_with(delivery: Delivery) -> None:
+    """Hand every message stored from now on to `delivery`; app.channels registers its outbox here."""
+    if delivery not in _deliveries:
+        _deliveries.append(delivery)
 
 
 def create(*, session: Session, customer_id: uuid.UUID, channel: str) -> Conversation:
@@ -93,8 +113,8 @@ def _append(
     session.add(conversation)
     session.add(message)
     session.flush()
-    if outbox.wanted(conversation, message):
-        for notice in outbox.enqueue(session, conversation, message):
+    for delivery in _deliveries:
+        for notice in delivery(session, conversation, message):
             _append(
                 session,
                 conversation,
