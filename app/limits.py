@@ -11,7 +11,7 @@ lists the rest.
 import math
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 # What a PostgreSQL INTEGER holds, and so every id, seq and version a client names.
 MAX_INT32 = 2**31 - 1
@@ -24,6 +24,10 @@ StrictSeq = Annotated[Seq, Field(strict=True)]
 RowId = Annotated[int, Field(ge=1, le=MAX_INT32)]
 # An article's version number.
 VersionNumber = Annotated[int, Field(ge=1, le=MAX_INT32)]
+# A message's text (the web chat's, an agent's reply or note, a canned response), after trimming.
+MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+# Chosen by a client; sending it again in the same conversation returns the first message.
+ClientMessageId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 Location = tuple[int | str, ...]
 

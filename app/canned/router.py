@@ -8,10 +8,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.canned.models import CannedResponse
-from app.channels.webchat.schemas import MessageText
 from app.db import run_in_session
 from app.deps import CurrentAgent, CurrentSupervisor, ServicesDep
 from app.errors import Conflict, NotFound
+from app.limits import MessageText
 from app.timestamps import utcnow
 
 router = APIRouter(prefix="/api/canned", tags=["canned responses"])

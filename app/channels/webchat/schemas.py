@@ -6,10 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StrictBool, StringConstraints, TypeAdapter
 
 from app.conversations.models import MessagePublic
-from app.limits import StrictSeq
-
-MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-ClientMessageId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+from app.limits import ClientMessageId, MessageText, StrictSeq
 
 
 class SessionCreate(BaseModel):
