@@ -21,8 +21,8 @@ from app.channels.webchat import service as webchat
 from app.channels.webchat.schemas import MessageCreate
 from app.conversations import service as conversations
 from app.conversations.models import Message, MessagePublic
+from app.conversations.wire import message_event
 from app.db import make_engine, run_in_session, session_factory
-from app.realtime.events import message_event
 from app.settings import get_settings
 
 

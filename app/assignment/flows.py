@@ -14,8 +14,8 @@ from app.assignment import service as assignment
 from app.assignment.service import Outcome
 from app.assignment.writer import BatchWriter
 from app.conversations import service as conversations
+from app.conversations.wire import message_event
 from app.db import SessionFactory, run_in_session
-from app.realtime import events
 from app.realtime.hub import Hub
 from app.realtime.models import Event
 from app.timestamps import utcnow
@@ -52,7 +52,7 @@ class AssignmentFlows:
         """Deliver a committed outcome: what agents and supervisors get was kept by `assignment.keep`."""
         self._hub.to_agents(outcome.kept)
         for message in outcome.to_customers:
-            self._hub.to_conversation(message.conversation_id, events.message_event(message))
+            self._hub.to_conversation(message.conversation_id, message_event(message))
 
     async def tick_forever(self, interval: float = 1.0) -> None:
         """Offers expire, lost agents' grace periods end, waiting work widens: the router's clock."""

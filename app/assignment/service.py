@@ -19,10 +19,11 @@ from app.agents.models import Agent
 from app.assignment.models import Alert, AlertKind, OfferStatus, RoutingDecision
 from app.assignment.models import Offer as OfferRow
 from app.assignment.store import SqlRoutingStore
+from app.assignment.wire import alert_event, offer_closed_event, offer_event
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
+from app.conversations.wire import conversation_view, message_event
 from app.errors import DomainError
-from app.realtime import events as wire
 from app.realtime import feed
 from app.realtime.models import Event as WireEvent
 from app.realtime.models import Kept
@@ -162,7 +163,7 @@ def transfer(
     )
     _, happened = _run(session, policy, "transfer", str(conversation_id), now, team=to_team, agent_id=to_agent)
     outcome = _apply(session, happened, now)
-    outcome.to_agents.append((agent_id, wire.message_event(moved)))
+    outcome.to_agents.append((agent_id, message_event(moved)))
     return outcome
 
 
@@ -194,16 +195,16 @@ def _apply(session: Session, happened: Sequence[Event], now: datetime) -> Outcom
             case OfferMade(offer=offer, decision=decision):
                 conversation_id = uuid.UUID(offer.work_id)
                 view = agent_view(session, conversation_id)
-                outcome.to_agents.append((offer.agent_id, wire.offer_event(offer, decision.reason, view)))
+                outcome.to_agents.append((offer.agent_id, offer_event(offer, decision.reason, view)))
             case OfferClosed(offer=offer, status=status):
-                outcome.to_agents.append((offer.agent_id, wire.offer_closed_event(offer.offer_id, status)))
+                outcome.to_agents.append((offer.agent_id, offer_closed_event(offer.offer_id, status)))
             case Requeued(work_id=work_id, agent_id=agent_id):
                 moved = conversations.requeue(
                     session=session,
                     conversation_id=uuid.UUID(work_id),
                     reason="the agent was disconnected and did not come back in time",
                 )
-                outcome.to_agents.append((agent_id, wire.message_event(moved)))
+                outcome.to_agents.append((agent_id, message_event(moved)))
             case Widened(work_id=work_id, stage=stage, reason=reason):
                 session.add(
                     RoutingDecision(
@@ -238,7 +239,7 @@ def _alert(
     alert = Alert(kind=kind, message=message, conversation_id=conversation_id, agent_id=agent_id)
     session.add(alert)
     session.flush()
-    return wire.alert_event(alert)
+    return alert_event(alert)
 
 
 def _tell_expected_wait(session: Session, conversation_id: uuid.UUID, expected: timedelta | None) -> Message:
@@ -262,7 +263,7 @@ def _tell_expected_wait(session: Session, conversation_id: uuid.UUID, expected: 
 def agent_view(session: Session, conversation_id: uuid.UUID) -> dict[str, Any]:
     conversation = conversations.get(session=session, conversation_id=conversation_id)
     history = conversations.history(session=session, conversation_id=conversation_id, include_internal=True)
-    return wire.conversation_view(conversation, history)
+    return conversation_view(conversation, history)
 
 
 def open_offers_for(*, session: Session, agent_id: int) -> list[WireEvent]:
@@ -277,7 +278,7 @@ def open_offers_for(*, session: Session, agent_id: int) -> list[WireEvent]:
             .order_by(col(RoutingDecision.id).desc())
         ).first()
         offer = Offer(row.id, str(row.conversation_id), row.agent_id, row.created_at, row.expires_at)
-        offers.append(wire.offer_event(offer, reason or "", agent_view(session, row.conversation_id)))
+        offers.append(offer_event(offer, reason or "", agent_view(session, row.conversation_id)))
     return offers
 
 

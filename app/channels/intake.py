@@ -25,10 +25,10 @@ from app.channels.outbox import SendFailed
 from app.channels.x import webhook as x_webhook
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
+from app.conversations.wire import StoredMessage, keep_message
 from app.customers import service as customers
 from app.db import SessionFactory, run_in_session
 from app.privacy.public import examine
-from app.realtime.events import StoredMessage, keep_message
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from sqlmodel import Session, col, select
 from app.channels.models import OutboxItem, OutboxStatus
 from app.channels.outbox import Delivered, SendFailed
 from app.conversations import service as conversations
+from app.conversations.wire import StoredMessage, keep_message
 from app.customers import service as customers
 from app.db import SessionFactory, run_in_session
-from app.realtime.events import StoredMessage, keep_message
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)

@@ -22,11 +22,11 @@ from app.channels.events import PLATFORM_CHANNELS
 from app.conversations import service as conversations
 from app.conversations.language import detect
 from app.conversations.models import Conversation, Message, Owner
+from app.conversations.wire import StoredMessage, keep_message, message_event, publish_message
 from app.db import SessionFactory, run_in_session
 from app.kb.live import LiveIndex
 from app.privacy.masking import for_the_bot
 from app.realtime import feed
-from app.realtime.events import StoredMessage, keep_message, message_event, publish_message
 from app.realtime.hub import Hub
 from app.realtime.models import Kept
 from app.timestamps import utcnow

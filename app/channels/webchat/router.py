@@ -20,6 +20,7 @@ from app.channels.webchat.schemas import (
 )
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, MessagePublic
+from app.conversations.wire import StoredMessage, keep_message, message_event
 from app.db import run_in_session
 from app.deps import BearerToken, ClientAddress, ServicesDep
 from app.errors import DomainError, Unauthorized
@@ -27,7 +28,6 @@ from app.kb import insights
 from app.limits import RowId, Seq
 from app.openapi import refusals
 from app.realtime import frames
-from app.realtime.events import StoredMessage, keep_message, message_event
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
 from app.timestamps import utcnow

@@ -15,8 +15,8 @@ from app.channels.models import InboxEvent, InboxStatus
 from app.channels.outbox import SendFailed
 from app.channels.x.webhook import split as x_split
 from app.conversations.models import Author, Message
+from app.conversations.wire import StoredMessage
 from app.db import make_engine, session_factory, unit_of_work
-from app.realtime.events import StoredMessage
 from bench import platform_payloads as p
 
 START_MS = 1_763_900_000_000

@@ -18,9 +18,9 @@ from app.channels.intake import Intake
 from app.channels.meta import webhook as meta_webhook
 from app.channels.models import InboxEvent, InboxStatus
 from app.channels.x import webhook as x_webhook
+from app.conversations.wire import StoredMessage
 from app.db import make_engine, session_factory, unit_of_work
 from app.errors import InvalidInput
-from app.realtime.events import StoredMessage
 from bench import platform_payloads as p
 from tests.support.deliveries import START_MS, deliveries
 

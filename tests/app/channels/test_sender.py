@@ -8,8 +8,8 @@ from sqlmodel import Session, col, select
 from app.channels.models import OutboxItem, OutboxStatus
 from app.channels.outbox import Delivered, SendFailed
 from app.channels.sender import RetryPolicy, Sender
+from app.conversations.wire import StoredMessage
 from app.db import make_engine, session_factory, unit_of_work
-from app.realtime.events import StoredMessage
 from tests.support import factories
 
 

@@ -1,4 +1,5 @@
-"""The events sent over websockets, built in one place so customers and agents see the same shapes."""
+"""What a conversation's messages look like on the websockets, and how a stored one reaches them:
+kept in the owning agent's feed in its transaction, delivered after the commit."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -6,12 +7,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.assignment.models import Alert
 from app.conversations.models import Conversation, ConversationPublic, Message, MessagePublic, Owner
 from app.realtime import feed
 from app.realtime.hub import Hub
 from app.realtime.models import Event, Kept, News
-from routing import Offer
 
 
 def message_event(message: Message) -> Event:
@@ -26,38 +25,6 @@ def conversation_view(conversation: Conversation, history: Sequence[Message]) ->
     return {
         "conversation": ConversationPublic.of(conversation).model_dump(mode="json"),
         "history": [MessagePublic.of(m).model_dump(mode="json") for m in history],
-    }
-
-
-def offer_event(offer: Offer, reason: str, view: dict[str, Any]) -> Event:
-    """An offer with everything needed to decide: the whole history, the handoff packet included."""
-    return {
-        "type": "offer",
-        "offer": {
-            "id": offer.offer_id,
-            "conversation_id": offer.work_id,
-            "expires_at": offer.expires_at.isoformat(),
-            "reason": reason,
-        },
-        **view,
-    }
-
-
-def offer_closed_event(offer_id: int, status: str) -> Event:
-    return {"type": "offer_withdrawn", "offer_id": offer_id, "status": status}
-
-
-def alert_event(alert: Alert) -> Event:
-    return {
-        "type": "alert",
-        "alert": {
-            "id": alert.id,
-            "kind": alert.kind,
-            "message": alert.message,
-            "conversation_id": str(alert.conversation_id) if alert.conversation_id else None,
-            "agent_id": alert.agent_id,
-            "created_at": alert.created_at.isoformat(),
-        },
     }
 
 
