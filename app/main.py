@@ -32,12 +32,12 @@ from app.channels.webchat import limits as webchat_limits
 from app.channels.webchat.router import router as webchat_router
 from app.channels.webhooks import router as webhooks_router
 from app.channels.x.client import XClient
-from app.conversations.flows import ConversationFlows
 from app.conversations.reports import router as reports_router
 from app.customers.router import router as customers_router
 from app.db import checkpoint, make_engine, run_in_session, session_factory
 from app.deps import storable_input
 from app.errors import install_error_handlers
+from app.flows.conversations import ConversationFlows
 from app.health import router as health_router
 from app.kb import tuned_models
 from app.kb.live import LiveIndex

@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 from app.assignment.flows import AssignmentFlows
 from app.channels.intake import Intake
 from app.channels.sender import Sender
-from app.conversations.flows import ConversationFlows
 from app.db import SessionFactory
+from app.flows.conversations import ConversationFlows
 from app.kb.live import LiveIndex
 from app.realtime.hub import Hub
 from app.settings import Settings
