@@ -9,6 +9,8 @@ from app.agents.models import Agent, Role
 from app.channels.webchat import service as webchat
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
+from app.kb import service as kb
+from app.kb.models import ArticleRecord
 
 _numbers = itertools.count(1)
 
@@ -54,3 +56,11 @@ def owned_conversation(session: Session) -> tuple[Conversation, Agent]:
     conversations.hand_off(session=session, conversation_id=created.id, packet={"reason": "customer_request"})
     conversations.assign(session=session, conversation_id=created.id, agent=owner)
     return created, owner
+
+
+def article(session: Session, slug: str) -> ArticleRecord:
+    """A new draft article, titled by its slug and asked as `"{slug}?"`."""
+    content = kb.Content(title=slug, questions=(f"{slug}?",), answer="...")
+    created = kb.create(session=session, slug=slug, content=content, author=None)
+    session.commit()
+    return created
