@@ -9,8 +9,9 @@ from app.agents.models import Agent, Role
 from app.channels.webchat import service as webchat
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
+from app.kb import insights
 from app.kb import service as kb
-from app.kb.models import ArticleRecord
+from app.kb.models import ArticleRecord, UnansweredQuestion
 
 _numbers = itertools.count(1)
 
@@ -64,3 +65,12 @@ def article(session: Session, slug: str) -> ArticleRecord:
     created = kb.create(session=session, slug=slug, content=content, author=None)
     session.commit()
     return created
+
+
+def unanswered_question(session: Session, question: str, *, reason: str = "no_answer") -> UnansweredQuestion:
+    """A question the bot could not answer, kept (masked) for the knowledge managers."""
+    kept = insights.record_unanswered(
+        session=session, conversation_id=None, question=question, reason=reason, best_slug=None, best_score=None
+    )
+    session.commit()
+    return kept

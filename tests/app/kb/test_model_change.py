@@ -15,7 +15,7 @@ from sqlmodel import select
 from app.agents.models import Role
 from app.cli.background import LiveServer
 from app.db import make_engine, session_factory, unit_of_work
-from app.kb import insights, tuned_models
+from app.kb import tuned_models
 from app.kb.models import KnowledgeModel, UnansweredQuestion
 from app.settings import get_settings
 from knowledge import OnnxEmbedder, onnx, tuning
@@ -81,14 +81,7 @@ async def test_a_tuned_model_takes_over_without_a_restart_and_a_reset_goes_back(
     stock = OnnxEmbedder(onnx.for_knowledge(models))
     engine = make_engine(service.app.state.settings.database_url)
     with unit_of_work(session_factory(engine)) as session:
-        insights.record_unanswered(
-            session=session,
-            conversation_id=None,
-            question=QUESTION,
-            reason="no_answer",
-            best_slug=None,
-            best_score=None,
-        )
+        factories.unanswered_question(session, QUESTION)
         _, token = factories.agent(session, role=Role.knowledge_manager, capacity={})
     engine.dispose()
     headers = {"Authorization": f"Bearer {token}"}
