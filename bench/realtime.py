@@ -11,7 +11,7 @@ customers send them long messages, and the others are measured again.
 On this machine the stuck clients' sockets take in all 60 long messages a second for the 15 s (the
 kernel's buffers on loopback are large) without the server's sends ever blocking, so neither design
 is held up by them here, and carebridge's per-connection queue limit is not reached: the disconnect
-of a client that does fill it is proven in tests/app/test_subscriber.py.
+of a client that does fill it is proven in tests/app/realtime/test_subscriber.py.
 
 Both servers and this client share the machine's cores, so the client keeps its own work small: no
 per-message compression on its sockets, only frames that may be a customer's message parsed, and

@@ -1,14 +1,22 @@
 """Small builders for test data, through the same services the application uses."""
 
 import itertools
+from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from app.agents import service as agents
 from app.agents.models import Agent, Role
+from app.channels import inbox
+from app.channels.meta.webhook import split
 from app.channels.webchat import service as webchat
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
+from app.kb import insights
+from app.kb import service as kb
+from app.kb.models import ArticleRecord, UnansweredQuestion
+from bench import platform_payloads as p
 
 _numbers = itertools.count(1)
 
@@ -54,3 +62,35 @@ def owned_conversation(session: Session) -> tuple[Conversation, Agent]:
     conversations.hand_off(session=session, conversation_id=created.id, packet={"reason": "customer_request"})
     conversations.assign(session=session, conversation_id=created.id, agent=owner)
     return created, owner
+
+
+def article(session: Session, slug: str) -> ArticleRecord:
+    """A new draft article, titled by its slug and asked as `"{slug}?"`."""
+    content = kb.Content(title=slug, questions=(f"{slug}?",), answer="...")
+    created = kb.create(session=session, slug=slug, content=content, author=None)
+    session.commit()
+    return created
+
+
+def unanswered_question(session: Session, question: str, *, reason: str = "no_answer") -> UnansweredQuestion:
+    """A question the bot could not answer, kept (masked) for the knowledge managers."""
+    kept = insights.record_unanswered(
+        session=session, conversation_id=None, question=question, reason=reason, best_slug=None, best_score=None
+    )
+    session.commit()
+    return kept
+
+
+def inbox_events(
+    session: Session,
+    *messaging: dict[str, Any],
+    obj: str = "page",
+    changes: list[dict[str, Any]] | None = None,
+    received_at: datetime | None = None,
+) -> int:
+    """Meta events in `bench.platform_payloads`' shapes (Messenger `messaging` entries, or a page's
+    `changes`), stored in the inbox as the webhook stores one delivery of them; returns how many were new."""
+    delivery = p.page(*messaging, obj=obj, changes=changes)
+    stored = inbox.store(session=session, events=split(delivery), received_at=received_at)
+    session.commit()
+    return stored

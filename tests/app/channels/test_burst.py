@@ -30,6 +30,7 @@ from bench import platform_payloads as p
 from bench.platform_standin import GRAPH_PREFIX, X_PREFIX, FakePlatforms
 from knowledge import OnnxEmbedder
 from knowledge.demo import load_demo_articles
+from tests.support.waits import until_quiet
 
 EVENTS = int(os.environ.get("CAREBRIDGE_BURST_EVENTS", "10000"))
 DUPLICATES = 0.3
@@ -138,7 +139,7 @@ async def test_a_burst_with_duplicates_and_a_restart_stores_and_answers_each_mes
         with serve(create_app(settings(1), embedder=embedder)) as second:
             await post_all(second.http_url, posts[half:])
             posted = time.monotonic()
-            await until_quiet(sqlite_url)
+            await until_quiet(sqlite_url, seconds=600, every=0.5)
     print(
         f"burst: {len(events)} events posted in {posted - started:.1f} s, "
         f"all answered after {time.monotonic() - started:.1f} s"
@@ -166,24 +167,3 @@ async def test_a_burst_with_duplicates_and_a_restart_stores_and_answers_each_mes
     assert len(items) == unique and {i.status for i in items} == {OutboxStatus.sent}
     keys = Counter(c.headers["idempotency-key"] for c in fake.posts())
     assert len(keys) == unique and set(keys.values()) == {1}
-
-
-async def until_quiet(database_url: str, seconds: float = 600) -> None:
-    """Until every event is processed and every reply sent."""
-    engine = make_engine(database_url)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    try:
-        while loop.time() < deadline:
-            with session_factory(engine)() as session:
-                pending_in = session.exec(select(InboxEvent.id).where(InboxEvent.status == InboxStatus.pending)).first()
-                pending_out = session.exec(
-                    select(OutboxItem.id).where(OutboxItem.status == OutboxStatus.pending)
-                ).first()
-                unhandled = session.exec(select(Message.id).where(col(Message.handled_at).is_(None))).first()
-            if pending_in is None and pending_out is None and unhandled is None:
-                return
-            await asyncio.sleep(0.5)
-        pytest.fail("the burst was not fully processed in time")
-    finally:
-        engine.dispose()

@@ -8,9 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from app.channels import inbox
 from app.channels.intake import Intake
-from app.channels.meta.webhook import split
 from app.channels.models import InboxEvent, InboxStatus
 from app.channels.outbox import SendFailed
 from app.channels.x.webhook import split as x_split
@@ -18,6 +16,7 @@ from app.conversations.models import Author, Message
 from app.conversations.wire import StoredMessage
 from app.db import make_engine, session_factory, unit_of_work
 from bench import platform_payloads as p
+from tests.support import factories
 
 START_MS = 1_763_900_000_000
 
@@ -43,7 +42,7 @@ async def test_two_instances_process_each_event_once_and_in_order(database_url: 
     engine = make_engine(database_url)
     with unit_of_work(session_factory(engine)) as session:
         # Stored newest first: the intake has to put them back in the platforms' order.
-        inbox.store(session=session, events=split(p.page(*reversed(events))))
+        factories.inbox_events(session, *reversed(events))
     delivered: list[Message] = []
 
     await asyncio.gather(intake(database_url, delivered).drain(), intake(database_url, delivered).drain())
@@ -98,7 +97,7 @@ async def test_a_senders_reordered_pair_is_answered_in_order_amid_other_senders_
     for n in range(60):
         if n in arrivals:
             with unit_of_work(opener) as session:
-                inbox.store(session=session, events=split(p.page(*arrivals[n])), received_at=clock.now)
+                factories.inbox_events(session, *arrivals[n], received_at=clock.now)
             arrived.update((event["message"]["text"], clock.now) for event in arrivals[n])
         await draining.drain()
         clock.now += step
@@ -123,7 +122,7 @@ async def test_an_event_the_database_refuses_is_kept_unprocessable_and_holds_bac
                 occurred_at=refused.occurred_at, raw=refused.raw,
             )
         )  # fmt: skip
-        inbox.store(session=session, events=split(p.page(p.dm("m_after", "psid-1", "and after it", START_MS + 1))))
+        factories.inbox_events(session, p.dm("m_after", "psid-1", "and after it", START_MS + 1))
     delivered: list[Message] = []
 
     await intake(postgres_url, delivered).drain()
@@ -143,8 +142,8 @@ async def test_a_full_batch_left_pending_neither_holds_back_the_events_behind_it
     engine = make_engine(database_url)
     opener = session_factory(engine)
     with unit_of_work(opener) as session:
-        inbox.store(session=session, events=split(p.page(obj="instagram", changes=mentions)))
-        inbox.store(session=session, events=split(p.page(p.dm("m_behind", "psid-1", "behind them", START_MS))))
+        factories.inbox_events(session, obj="instagram", changes=mentions)
+        factories.inbox_events(session, p.dm("m_behind", "psid-1", "behind them", START_MS))
     asked: list[str] = []
 
     async def unreadable(comment_id: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from app.db import make_engine, session_factory, unit_of_work
 from bench import platform_payloads as p
 from bench.platform_standin import X_PREFIX, FakePlatforms, Planned
 from tests.support import factories
+from tests.support.waits import until_quiet
 
 NOW_MS = int(time.time() * 1000)
 
@@ -144,7 +145,7 @@ async def test_a_messenger_dm_is_answered_once_even_when_delivered_twice(
     first = await post_meta(http, delivery)
     again = await post_meta(http, delivery)
     await eventually(lambda: len(fake.posts("/me/messages")) >= 1, "the bot's reply to reach Messenger")
-    await asyncio.sleep(1.0)
+    await until_quiet(live.app.state.settings.database_url)
 
     assert first.json() == {"received": 1, "new": 1} and again.json() == {"received": 1, "new": 0}
     (sent,) = fake.posts("/me/messages")
@@ -166,7 +167,7 @@ async def test_echoes_reads_and_deliveries_are_recorded_never_answered(
     )
 
     response = await post_meta(http, delivery)
-    await asyncio.sleep(1.0)
+    await until_quiet(live.app.state.settings.database_url)
 
     assert response.json() == {"received": 3, "new": 3}
     assert {e.status for e in inbox_events(live)} == {InboxStatus.ignored}
@@ -448,7 +449,7 @@ async def test_a_reply_outside_metas_24_hour_window_is_refused_with_the_reason(
             session=session, conversation_id=customer.conversation_id, text="A late notice", payload={"deliver": True}
         )
 
-    await asyncio.sleep(0.5)
+    await until_quiet(live.app.state.settings.database_url)
     late = outbox_items(live)[-1]
     assert late.status == OutboxStatus.dead and "24-hour" in (late.last_error or "")
     assert len(fake.posts("/me/messages")) == 1

@@ -185,22 +185,8 @@ async def test_unanswered_questions_are_grouped_and_become_an_article(
     ]
     with unit_of_work(session_factory(engine)) as session:
         for question in asked:
-            insights.record_unanswered(
-                session=session,
-                conversation_id=None,
-                question=question,
-                reason="no_answer",
-                best_slug=None,
-                best_score=None,
-            )
-        insights.record_unanswered(
-            session=session,
-            conversation_id=None,
-            question="my card 4111 1111 1111 1111 was charged twice",
-            reason="low_confidence",
-            best_slug=None,
-            best_score=None,
-        )
+            factories.unanswered_question(session, question)
+        factories.unanswered_question(session, "my card 4111 1111 1111 1111 was charged twice", reason="low_confidence")
     engine.dispose()
     headers = manager(live)
 
@@ -232,14 +218,7 @@ async def test_unanswered_questions_are_grouped_off_the_event_loop(
     engine = make_engine(live.app.state.settings.database_url)
     with unit_of_work(session_factory(engine)) as session:
         for question in ("do you sell bike helmets for kids", "can I pay with bitcoin"):
-            insights.record_unanswered(
-                session=session,
-                conversation_id=None,
-                question=question,
-                reason="no_answer",
-                best_slug=None,
-                best_score=None,
-            )
+            factories.unanswered_question(session, question)
     engine.dispose()
     loops_running: list[bool] = []
     grouping = clusters.group

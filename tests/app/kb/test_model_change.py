@@ -14,8 +14,8 @@ from sqlmodel import select
 
 from app.agents.models import Role
 from app.cli.background import LiveServer
-from app.db import make_engine, session_factory, unit_of_work
-from app.kb import insights, tuned_models
+from app.db import SessionFactory, make_engine, session_factory, unit_of_work
+from app.kb import tuned_models
 from app.kb.models import KnowledgeModel, UnansweredQuestion
 from app.settings import get_settings
 from knowledge import OnnxEmbedder, onnx, tuning
@@ -81,14 +81,7 @@ async def test_a_tuned_model_takes_over_without_a_restart_and_a_reset_goes_back(
     stock = OnnxEmbedder(onnx.for_knowledge(models))
     engine = make_engine(service.app.state.settings.database_url)
     with unit_of_work(session_factory(engine)) as session:
-        insights.record_unanswered(
-            session=session,
-            conversation_id=None,
-            question=QUESTION,
-            reason="no_answer",
-            best_slug=None,
-            best_score=None,
-        )
+        factories.unanswered_question(session, QUESTION)
         _, token = factories.agent(session, role=Role.knowledge_manager, capacity={})
     engine.dispose()
     headers = {"Authorization": f"Bearer {token}"}
@@ -171,6 +164,14 @@ async def test_a_damaged_model_in_the_database_neither_stops_the_service_nor_is_
 ) -> None:
     # A wait far longer than the test: whatever is taken up below was not waiting for it.
     monkeypatch.setattr(tuned_models, "RETRY_FIRST_SECONDS", 3600.0)
+    looks: list[object] = []
+    look = tuned_models.in_force
+
+    def counted(open_session: SessionFactory) -> tuned_models.Choice | None:
+        looks.append(None)
+        return look(open_session)
+
+    monkeypatch.setattr(tuned_models, "in_force", counted)
     seed(sqlite_url)
     models = stock_models(tmp_path / "models")
     stock = onnx.fingerprint(onnx.prepared(models))
@@ -188,7 +189,11 @@ async def test_a_damaged_model_in_the_database_neither_stops_the_service_nor_is_
             while not failures(caplog):
                 assert asyncio.get_running_loop().time() < deadline, "the watcher never tried the recorded model"
                 await asyncio.sleep(0.2)
-            await asyncio.sleep(tuned_models.CHECK_SECONDS * 3)
+            # Three more looks at the database, each naming the damaged model, are over once a fourth begins.
+            looked = len(looks)
+            while len(looks) < looked + 4:
+                assert asyncio.get_running_loop().time() < deadline, "the watcher stopped looking"
+                await asyncio.sleep(0.2)
             found = await http.post("/api/knowledge/search", json={"query": asked.questions[0]})
             still = (await http.get("/healthz")).json()["embedding_model"]
             tried = len(failures(caplog))

@@ -11,7 +11,6 @@ from app.conversations import service as conversations
 from app.conversations.models import Status
 from app.conversations.reports import satisfaction
 from app.kb import insights
-from app.kb import service as kb
 from app.timestamps import utcnow
 from tests.support import factories
 
@@ -41,8 +40,7 @@ def test_a_rating_outside_one_to_five_is_refused(session: Session) -> None:
 
 def test_did_not_help_marks_the_latest_answer_from_that_article_not_yet_settled(session: Session) -> None:
     for slug in ("delivery", "returns"):
-        content = kb.Content(title=slug, questions=(f"{slug}?",), answer="...")
-        kb.create(session=session, slug=slug, content=content, author=None)
+        factories.article(session, slug)
     conversation = factories.conversation(session)
     replies = [
         conversations.add_bot_reply(session=session, conversation_id=conversation.id, text=text)

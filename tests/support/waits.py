@@ -1,0 +1,38 @@
+"""Waits for the service to finish what it was given, in place of a pause long enough "to be sure"."""
+
+import asyncio
+
+import pytest
+from sqlmodel import col, select
+
+from app.channels.models import InboxEvent, InboxStatus, OutboxItem, OutboxStatus
+from app.conversations.models import Message
+from app.db import make_engine, session_factory
+
+
+async def until_quiet(database_url: str, seconds: float = 30, every: float = 0.1) -> None:
+    """Until every platform event is processed, every customer message handled and every reply sent
+    or given up on. Each step commits its result with the next step's work (an event processed with
+    the message it became, a message handled with the replies it got and their outbox items), so once
+    none is left nothing more will happen unless someone writes again."""
+    engine = make_engine(database_url)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    try:
+        while True:
+            with session_factory(engine)() as session:
+                pending_in = session.exec(select(InboxEvent.id).where(InboxEvent.status == InboxStatus.pending)).first()
+                pending_out = session.exec(
+                    select(OutboxItem.id).where(OutboxItem.status == OutboxStatus.pending)
+                ).first()
+                unhandled = session.exec(select(Message.id).where(col(Message.handled_at).is_(None))).first()
+            if pending_in is None and pending_out is None and unhandled is None:
+                return
+            if loop.time() > deadline:
+                pytest.fail(
+                    f"not quiet within {seconds:.0f} s: inbox event {pending_in}, outbox item {pending_out}, "
+                    f"message {unhandled} still waiting (None: none)"
+                )
+            await asyncio.sleep(every)
+    finally:
+        engine.dispose()
