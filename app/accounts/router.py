@@ -7,7 +7,7 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, StringConstraints, field_validator
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.accounts import passwords
 from app.accounts import service as accounts
@@ -17,7 +17,7 @@ from app.channels.events import PLATFORM_CHANNELS
 from app.customers.service import WEBCHAT
 from app.db import run_in_session
 from app.deps import SESSION_COOKIE, ClientAddress, CurrentAdmin, CurrentPerson, ServicesDep
-from app.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+from app.errors import TooManyRequests, Unauthorized
 from app.limits import RowId
 from app.openapi import refusals
 from app.security import new_token
@@ -150,7 +150,7 @@ class PersonWithToken(BaseModel):
 @router.get("/api/admin/people")
 async def people(services: ServicesDep, _: CurrentAdmin) -> list[Person]:
     def read(session: Session) -> list[Person]:
-        return [Person.of(a) for a in session.exec(select(Agent).order_by(col(Agent.id)))]
+        return [Person.of(a) for a in accounts.get_people(session=session)]
 
     return await run_in_session(services.open_session, read)
 
@@ -161,21 +161,18 @@ async def add_person(body: PersonCreate, services: ServicesDep, _: CurrentAdmin)
     token = new_token()
 
     def create(session: Session) -> Person:
-        if agents.get_by_email(session=session, email=body.email) is not None:
-            raise Conflict(f"someone with email {body.email} exists already")
-        agent = agents.create(
+        agent = accounts.add_person(
             session=session,
             name=body.name,
             email=body.email,
             token=token,
-            skills=body.skills or {},
-            capacity=body.capacity if body.capacity is not None else {WEBCHAT: 3},
-            languages=body.languages or ["en"],
-            teams=body.teams or [],
             role=body.role,
+            password=body.password,
+            skills=body.skills,
+            capacity=body.capacity,
+            languages=body.languages,
+            teams=body.teams,
         )
-        if body.password is not None:
-            agent.password_hash = passwords.hash_password(body.password)
         return Person.of(agent)
 
     return PersonWithToken(person=await run_in_session(services.open_session, create), token=token)
@@ -191,18 +188,19 @@ async def change_person(
     own_session = request.cookies.get(SESSION_COOKIE) if person_id == admin.id else None
 
     def change(session: Session) -> Person:
-        agent = agents.get(session=session, agent_id=person_id)
-        if agent.id == admin.id and body.role not in (None, Role.admin):
-            raise InvalidInput("an admin cannot take away their own admin role", field="role")
-        for name in ("name", "skills", "languages", "capacity", "teams"):
-            value = getattr(body, name)
-            if value is not None:
-                setattr(agent, name, value)
-        session.add(agent)
-        if body.role is not None:
-            accounts.set_role(session=session, agent=agent, role=body.role)
-        if body.password is not None:
-            accounts.set_password(session=session, agent=agent, password=body.password, keeping=own_session)
+        agent = accounts.change_person(
+            session=session,
+            person_id=person_id,
+            admin_id=admin.id,
+            keeping=own_session,
+            name=body.name,
+            role=body.role,
+            password=body.password,
+            skills=body.skills,
+            languages=body.languages,
+            capacity=body.capacity,
+            teams=body.teams,
+        )
         return Person.of(agent)
 
     changed = await run_in_session(services.open_session, change)

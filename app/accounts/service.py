@@ -1,4 +1,4 @@
-"""Signing in and out, and finding who a session cookie belongs to."""
+"""Signing in and out, finding who a session cookie belongs to, and the admins' changes to people."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,8 +10,9 @@ from app.accounts import passwords
 from app.accounts.models import LoginAttempt, WebSession
 from app.agents import service as agents
 from app.agents.models import Agent, Role
+from app.customers.service import WEBCHAT
 from app.db import SessionFactory, in_transaction
-from app.errors import Unauthorized
+from app.errors import Conflict, InvalidInput, Unauthorized
 from app.security import hash_token, new_token
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -168,3 +169,72 @@ def forget_old(*, session: Session, now: datetime) -> None:
     """Expired sessions and attempts older than the throttle window are of no use to anyone."""
     session.execute(delete(WebSession).where(col(WebSession.expires_at) <= now))
     session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < now - THROTTLE_WINDOW))
+
+
+def get_people(*, session: Session) -> list[Agent]:
+    """Everyone with an account, in the order they were added."""
+    return list(session.exec(select(Agent).order_by(col(Agent.id))))
+
+
+def add_person(
+    *,
+    session: Session,
+    name: str,
+    email: str,
+    token: str,
+    role: Role,
+    password: str | None,
+    skills: dict[str, int] | None,
+    capacity: dict[str, int] | None,
+    languages: list[str] | None,
+    teams: list[str] | None,
+) -> Agent:
+    """An account; with a password the person can sign in to the consoles. Left out, the capacity is
+    3 web chats and the language English; skills and teams none."""
+    if agents.get_by_email(session=session, email=email) is not None:
+        raise Conflict(f"someone with email {email} exists already")
+    agent = agents.create(
+        session=session,
+        name=name,
+        email=email,
+        token=token,
+        skills=skills or {},
+        capacity=capacity if capacity is not None else {WEBCHAT: 3},
+        languages=languages or ["en"],
+        teams=teams or [],
+        role=role,
+    )
+    if password is not None:
+        agent.password_hash = passwords.hash_password(password)
+    return agent
+
+
+def change_person(
+    *,
+    session: Session,
+    person_id: int,
+    admin_id: int | None,
+    keeping: str | None,
+    name: str | None = None,
+    role: Role | None = None,
+    password: str | None = None,
+    skills: dict[str, int] | None = None,
+    languages: list[str] | None = None,
+    capacity: dict[str, int] | None = None,
+    teams: list[str] | None = None,
+) -> Agent:
+    """An admin's change to a person; what is None stays as it is. A new password or role ends the
+    person's sessions but `keeping`, the session of an admin changing their own password."""
+    agent = agents.get(session=session, agent_id=person_id)
+    if agent.id == admin_id and role not in (None, Role.admin):
+        raise InvalidInput("an admin cannot take away their own admin role", field="role")
+    changes = {"name": name, "skills": skills, "languages": languages, "capacity": capacity, "teams": teams}
+    for field, value in changes.items():
+        if value is not None:
+            setattr(agent, field, value)
+    session.add(agent)
+    if role is not None:
+        set_role(session=session, agent=agent, role=role)
+    if password is not None:
+        set_password(session=session, agent=agent, password=password, keeping=keeping)
+    return agent

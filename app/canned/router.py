@@ -4,15 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, StringConstraints
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from app.canned import service as canned
 from app.canned.models import CannedResponse
 from app.db import run_in_session
 from app.deps import CurrentAgent, CurrentSupervisor, ServicesDep
-from app.errors import Conflict, NotFound
 from app.limits import MessageText
-from app.timestamps import utcnow
 
 router = APIRouter(prefix="/api/canned", tags=["canned responses"])
 
@@ -40,7 +38,7 @@ def _out(row: CannedResponse) -> CannedOut:
 @router.get("")
 async def list_canned(services: ServicesDep, _: CurrentAgent) -> list[CannedOut]:
     def read(session: Session) -> list[CannedOut]:
-        return [_out(row) for row in session.exec(select(CannedResponse).order_by(col(CannedResponse.shortcut)))]
+        return [_out(row) for row in canned.get_all(session=session)]
 
     return await run_in_session(services.open_session, read)
 
@@ -50,15 +48,14 @@ async def put_canned(shortcut: Shortcut, body: CannedIn, services: ServicesDep, 
     """Create or replace the response under a shortcut (a new shortcut in the body renames it)."""
 
     def put(session: Session) -> CannedOut:
-        row = session.exec(select(CannedResponse).where(CannedResponse.shortcut == shortcut)).first()
-        row = row or CannedResponse(shortcut=shortcut, title="", text="")
-        row.shortcut, row.title, row.text = body.shortcut, body.title, body.text
-        row.updated_by, row.updated_at = author.id, utcnow()
-        session.add(row)
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            raise Conflict(f"the shortcut /{body.shortcut} is taken") from exc
+        row = canned.put(
+            session=session,
+            shortcut=shortcut,
+            new_shortcut=body.shortcut,
+            title=body.title,
+            text=body.text,
+            author_id=author.id,
+        )
         return _out(row)
 
     return await run_in_session(services.open_session, put)
@@ -66,10 +63,4 @@ async def put_canned(shortcut: Shortcut, body: CannedIn, services: ServicesDep, 
 
 @router.delete("/{shortcut}", status_code=204)
 async def delete_canned(shortcut: Shortcut, services: ServicesDep, _: CurrentSupervisor) -> None:
-    def delete(session: Session) -> None:
-        row = session.exec(select(CannedResponse).where(CannedResponse.shortcut == shortcut)).first()
-        if row is None:
-            raise NotFound(f"no canned response /{shortcut}")
-        session.delete(row)
-
-    await run_in_session(services.open_session, delete)
+    await run_in_session(services.open_session, lambda s: canned.delete(session=s, shortcut=shortcut))

@@ -6,7 +6,6 @@ public thread gets a short invitation with no personal data, and the same case g
 such a post is masked, in both places.
 """
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -18,6 +17,7 @@ from sqlalchemy.exc import DataError
 from sqlmodel import Session
 
 from app.channels import inbox
+from app.channels.drain import DrainLoop
 from app.channels.events import META, PRIVATE_OF, Inbound, Unprocessable, X
 from app.channels.meta import webhook as meta_webhook
 from app.channels.models import InboxEvent, InboxStatus
@@ -139,25 +139,19 @@ class Intake:
         self._deliver = deliver
         self._read_comment = read_comment
         self._settle = settle_seconds
-        self._idle = idle_seconds
-        self._woken = asyncio.Event()
+        self._loop = DrainLoop(
+            self.drain,
+            idle_seconds=idle_seconds,
+            settle_seconds=settle_seconds,
+            log=log,
+            failed_event="inbox_drain_failed",
+        )
 
     def wake(self) -> None:
-        self._woken.set()
+        self._loop.wake()
 
     async def run_forever(self) -> None:
-        while True:
-            try:
-                await self.drain()
-            except Exception:
-                log.exception("event=inbox_drain_failed")
-            try:
-                await asyncio.wait_for(self._woken.wait(), timeout=self._idle)
-                self._woken.clear()
-                # Let events delivered out of order around this one arrive before ordering them.
-                await asyncio.sleep(self._settle)
-            except TimeoutError:
-                pass
+        await self._loop.run_forever()
 
     async def drain(self) -> int:
         """Process every settled pending event; returns how many were processed. An event left

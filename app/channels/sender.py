@@ -13,6 +13,7 @@ from typing import Protocol
 from anyio import CapacityLimiter
 from sqlmodel import Session, col, select
 
+from app.channels.drain import DrainLoop
 from app.channels.models import OutboxItem, OutboxStatus
 from app.channels.outbox import Delivered, SendFailed
 from app.conversations import service as conversations
@@ -61,18 +62,15 @@ class Sender:
         self._clients = clients
         self._policy = policy
         self._notify = notify
-        self._idle = idle_seconds
-        self._woken = asyncio.Event()
-        self._stopping = False
+        self._loop = DrainLoop(self.drain, idle_seconds=idle_seconds, log=log, failed_event="outbox_drain_failed")
 
     def wake(self) -> None:
-        self._woken.set()
+        self._loop.wake()
 
     async def stop(self, task: "asyncio.Task[None]", seconds: float = 10.0) -> None:
         """Finish the send in flight before stopping: cut off between the platform's answer and its
         record, a reply would be sent again after the restart."""
-        self._stopping = True
-        self._woken.set()
+        self._loop.stop()
         try:
             await asyncio.wait_for(asyncio.shield(task), timeout=seconds)
         except TimeoutError:
@@ -80,16 +78,7 @@ class Sender:
             await asyncio.gather(task, return_exceptions=True)
 
     async def run_forever(self) -> None:
-        while not self._stopping:
-            try:
-                await self.drain()
-            except Exception:
-                log.exception("event=outbox_drain_failed")
-            try:
-                await asyncio.wait_for(self._woken.wait(), timeout=self._idle)
-                self._woken.clear()
-            except TimeoutError:
-                pass
+        await self._loop.run_forever()
 
     async def drain(self) -> int:
         """Send every pending item that is due; returns how many were sent."""
@@ -98,7 +87,7 @@ class Sender:
         sent = 0
         for item in items:
             # A later reply never overtakes an earlier one that failed: it waits behind it.
-            if self._stopping or item.conversation_id in held:
+            if self._loop.stopping or item.conversation_id in held:
                 await run_in_session(self._open_session, partial(_release, item_id=item.id), self._limiter)
                 continue
             client = self._clients.get(item.platform)

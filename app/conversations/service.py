@@ -115,16 +115,23 @@ def _append(
     session.flush()
     for delivery in _deliveries:
         for notice in delivery(session, conversation, message):
-            _append(
+            _system_event(
                 session,
                 conversation,
-                author=Author.system,
-                kind=Kind.event,
-                text=notice.text,
-                payload={"event": "undelivered" if notice.refused else "delivery", "message_id": message.id},
+                notice.text,
+                {"event": "undelivered" if notice.refused else "delivery", "message_id": message.id},
                 internal=True,
             )
     return message
+
+
+def _system_event(
+    session: Session, conversation: Conversation, text: str, payload: dict[str, Any], *, internal: bool = False
+) -> Message:
+    """Store what happened to the conversation as a system event, after its messages."""
+    return _append(
+        session, conversation, author=Author.system, kind=Kind.event, text=text, payload=payload, internal=internal
+    )
 
 
 def _existing(session: Session, conversation_id: uuid.UUID, client_message_id: str | None) -> Message | None:
@@ -184,13 +191,11 @@ def hand_off(*, session: Session, conversation_id: uuid.UUID, packet: dict[str, 
         return None
     conversation.owner = Owner.queue
     reason = str(packet.get("reason", "unknown"))
-    return _append(
+    return _system_event(
         session,
         conversation,
-        author=Author.system,
-        kind=Kind.event,
-        text=f"Handed off to a human: {reason.replace('_', ' ')}",
-        payload={"event": "handoff", "packet": packet},
+        f"Handed off to a human: {reason.replace('_', ' ')}",
+        {"event": "handoff", "packet": packet},
         internal=True,
     )
 
@@ -204,13 +209,11 @@ def assign(*, session: Session, conversation_id: uuid.UUID, agent: Agent) -> Mes
         )
     conversation.owner = Owner.agent
     conversation.agent_id = agent.id
-    return _append(
+    return _system_event(
         session,
         conversation,
-        author=Author.system,
-        kind=Kind.event,
-        text=f"{agent.name} joined the conversation",
-        payload={"event": "assigned", "agent": {"id": agent.id, "name": agent.name}},
+        f"{agent.name} joined the conversation",
+        {"event": "assigned", "agent": {"id": agent.id, "name": agent.name}},
     )
 
 
@@ -222,13 +225,11 @@ def requeue(*, session: Session, conversation_id: uuid.UUID, reason: str) -> Mes
     previous = conversation.agent_id
     conversation.owner = Owner.queue
     conversation.agent_id = None
-    return _append(
+    return _system_event(
         session,
         conversation,
-        author=Author.system,
-        kind=Kind.event,
-        text=f"Back in the queue: {reason}",
-        payload={"event": "requeued", "agent_id": previous, "reason": reason},
+        f"Back in the queue: {reason}",
+        {"event": "requeued", "agent_id": previous, "reason": reason},
         internal=True,
     )
 
@@ -238,13 +239,11 @@ def transfer(*, session: Session, conversation_id: uuid.UUID, agent_id: int, to:
     conversation = _owned_by(session, conversation_id, agent_id)
     conversation.owner = Owner.queue
     conversation.agent_id = None
-    return _append(
+    return _system_event(
         session,
         conversation,
-        author=Author.system,
-        kind=Kind.event,
-        text=f"Transferred to {to}" + (f": {note}" if note else ""),
-        payload={"event": "transferred", "from_agent_id": agent_id, "to": to, "note": note},
+        f"Transferred to {to}" + (f": {note}" if note else ""),
+        {"event": "transferred", "from_agent_id": agent_id, "to": to, "note": note},
         internal=True,
     )
 
@@ -252,7 +251,7 @@ def transfer(*, session: Session, conversation_id: uuid.UUID, agent_id: int, to:
 def tell_customer(*, session: Session, conversation_id: uuid.UUID, text: str, payload: dict[str, Any]) -> Message:
     """A notice from the service to the customer, such as the expected wait."""
     conversation = _lock(session, conversation_id)
-    return _append(session, conversation, author=Author.system, kind=Kind.event, text=text, payload=payload)
+    return _system_event(session, conversation, text, payload)
 
 
 def owned_by_agent(*, session: Session, conversation_id: uuid.UUID, agent_id: int) -> Conversation:
@@ -325,14 +324,7 @@ def _leave_to_bot(session: Session, conversation_id: uuid.UUID, agent_id: int, r
         if resolved
         else ("You're back with the assistant; ask for a person at any time", "handed_back")
     )
-    return _append(
-        session,
-        conversation,
-        author=Author.system,
-        kind=Kind.event,
-        text=text,
-        payload={"event": event, "agent_id": agent_id},
-    )
+    return _system_event(session, conversation, text, {"event": event, "agent_id": agent_id})
 
 
 def rate(*, session: Session, conversation_id: uuid.UUID, score: int) -> Message:
@@ -342,13 +334,11 @@ def rate(*, session: Session, conversation_id: uuid.UUID, score: int) -> Message
     conversation = _lock(session, conversation_id)
     conversation.csat_score = score
     conversation.csat_at = utcnow()
-    return _append(
+    return _system_event(
         session,
         conversation,
-        author=Author.system,
-        kind=Kind.event,
-        text=f"The customer rated the help {score} of 5",
-        payload={"event": "csat", "score": score},
+        f"The customer rated the help {score} of 5",
+        {"event": "csat", "score": score},
         internal=True,
     )
 
@@ -420,12 +410,10 @@ def owned_by(*, session: Session, agent_id: int) -> list[Conversation]:
 def note_undelivered(*, session: Session, conversation_id: uuid.UUID, message_id: int | None, reason: str) -> Message:
     """A reply the platform refused for good: the agents see it, with the reason, in the conversation."""
     conversation = _lock(session, conversation_id)
-    return _append(
+    return _system_event(
         session,
         conversation,
-        author=Author.system,
-        kind=Kind.event,
-        text=f"Not delivered: {reason}",
-        payload={"event": "undelivered", "message_id": message_id, "reason": reason},
+        f"Not delivered: {reason}",
+        {"event": "undelivered", "message_id": message_id, "reason": reason},
         internal=True,
     )

@@ -1,14 +1,14 @@
 """What the bot answered from which article, whether it helped, and what it could not answer."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, case
 from sqlmodel import Session, col, func, select
 
-from app.conversations.models import Message
+from app.conversations.models import Author, Message
 from app.errors import InvalidInput, NotFound
 from app.kb.models import AnswerRecord, UnansweredQuestion
 from app.privacy.masking import mask
@@ -17,6 +17,8 @@ from app.timestamps import utcnow
 # Handoff reasons that mean the knowledge base had no answer, as opposed to the customer asking for
 # a person or the bot being unreachable.
 NO_ANSWER_REASONS = frozenset({"no_answer", "low_confidence"})
+# How many of the customers' latest messages a draft article is previewed against.
+RECENT_QUESTIONS = 300
 
 
 @dataclass(frozen=True)
@@ -145,3 +147,22 @@ def resolve_unanswered(*, session: Session, question_ids: Sequence[int], slug: s
         question.resolved_slug = slug
         session.add(question)
     return [found[i] for i in question_ids]
+
+
+def recent_questions(*, session: Session, asked: int = RECENT_QUESTIONS, unanswered: int = 100) -> list[str]:
+    """The newest unanswered questions and what customers asked lately, masked, each once: what a
+    draft article is previewed against."""
+    unanswered_texts = session.exec(
+        select(UnansweredQuestion.text).order_by(col(UnansweredQuestion.id).desc()).limit(unanswered)
+    )
+    asked_texts = session.exec(
+        select(Message.text).where(Message.author == Author.customer).order_by(col(Message.id).desc()).limit(asked)
+    )
+    return list(dict.fromkeys([*unanswered_texts, *(mask(text).text for text in asked_texts)]))
+
+
+def keep_embeddings(*, session: Session, vectors: Mapping[int | None, bytes], model: str) -> None:
+    """Keep the questions' vectors, by id, with the model that made them, so they are not embedded again."""
+    for question in session.exec(select(UnansweredQuestion).where(col(UnansweredQuestion.id).in_(vectors))):
+        question.embedding, question.embedding_model = vectors[question.id], model
+        session.add(question)

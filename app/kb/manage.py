@@ -6,9 +6,8 @@ from typing import Annotated, TypeVar
 import anyio.to_thread
 import numpy as np
 from fastapi import APIRouter, Query
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.conversations.models import Author, Message
 from app.db import run_in_session
 from app.deps import CurrentKnowledgeManager, ServicesDep
 from app.kb import clusters, insights
@@ -30,13 +29,10 @@ from app.kb.schemas import (
     VersionOut,
 )
 from app.limits import VersionNumber
-from app.privacy.masking import mask
 from app.services import Services
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge managers"])
 T = TypeVar("T")
-
-RECENT_QUESTIONS = 300
 
 
 def _stats(session: Session, slug: str) -> Stats:
@@ -209,19 +205,7 @@ async def preview(slug: str, body: ArticleEdit, services: ServicesDep, _: Curren
     content = body.content().checked(slug)
     draft = articles.Content(**{**content.__dict__, "answer": content.answer or "-"}).as_article(slug, version=0)
 
-    def recent(session: Session) -> list[str]:
-        asked = session.exec(
-            select(Message.text)
-            .where(Message.author == Author.customer)
-            .order_by(col(Message.id).desc())
-            .limit(RECENT_QUESTIONS)
-        )
-        unanswered = session.exec(
-            select(UnansweredQuestion.text).order_by(col(UnansweredQuestion.id).desc()).limit(100)
-        )
-        return list(dict.fromkeys([*unanswered, *(mask(text).text for text in asked)]))
-
-    questions = await run_in_session(services.open_session, recent)
+    questions = await run_in_session(services.open_session, lambda s: insights.recent_questions(session=s))
     threshold = services.settings.kb_answer_threshold
     with_draft = await services.knowledge.preview(draft, questions)
     today = await services.knowledge.search_many(questions, 1)
@@ -250,9 +234,7 @@ async def embedded(services: Services, questions: list[UnansweredQuestion]) -> n
         kept = {q.id: vector.tobytes() for q, vector in zip(stale, fresh, strict=True)}
 
         def keep(session: Session, kept: dict[int | None, bytes] = kept, model: str = model) -> None:
-            for question in session.exec(select(UnansweredQuestion).where(col(UnansweredQuestion.id).in_(kept))):
-                question.embedding, question.embedding_model = kept[question.id], model
-                session.add(question)
+            insights.keep_embeddings(session=session, vectors=kept, model=model)
 
         await run_in_session(services.open_session, keep)
         for question in stale:
