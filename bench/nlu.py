@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from app.assistant.processes import rasa_env
+from app.cli.rasa_processes import rasa_env
 from app.settings import Settings, get_settings
 from bench.report import Measure, Report
 

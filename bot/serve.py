@@ -2,7 +2,7 @@
 
 Rasa takes the token only as `--auth-token`, on the command line, which every local user can read
 (/proc/PID/cmdline); this hands it over from the environment, which only its owner can read. Used by
-`carebridge up` (app/assistant/processes.py) and the Dockerfile: `python serve.py run --enable-api ...`.
+`carebridge up` (app/cli/rasa_processes.py) and the Dockerfile: `python serve.py run --enable-api ...`.
 """
 
 import os

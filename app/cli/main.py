@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             prepare(settings)
             return 0
         case "train":
-            from app.assistant.training import ensure_model
+            from app.cli.rasa_training import ensure_model
 
             model, trained = ensure_model(settings, settings.var_dir / "logs" / "rasa-train.log")
             print(f"{'trained' if trained else 'up to date'}: {model}")

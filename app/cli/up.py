@@ -8,12 +8,12 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from app.assistant import processes
-from app.assistant.training import TrainingFailed, ensure_model
+from app.cli import rasa_processes
+from app.cli.process_group import ProcessGroup, ProcessSpec
+from app.cli.rasa_training import TrainingFailed, ensure_model
 from app.db import make_engine, migrate, session_factory, unit_of_work
 from app.seed import seed_demo
 from app.settings import PROJECT_ROOT, Settings
-from app.supervisor import ProcessSpec, Supervisor
 from knowledge import onnx
 
 READY_TIMEOUT_SECONDS = 300.0
@@ -72,7 +72,7 @@ def up(settings: Settings) -> int:
         print(exc, file=sys.stderr)
         return 1
     print(f"  {'trained' if trained else 'up to date'}: {model}", flush=True)
-    specs = [processes.action_server(settings), processes.rasa_server(settings, model), api_server(settings)]
+    specs = [rasa_processes.action_server(settings), rasa_processes.rasa_server(settings, model), api_server(settings)]
 
     def announce() -> None:
         url = settings.public_url
@@ -92,7 +92,7 @@ def up(settings: Settings) -> int:
         )
 
     print("Starting the Rasa action server, the Rasa server and the API...", flush=True)
-    supervisor = Supervisor(
+    group = ProcessGroup(
         specs, log_dir=log_dir, run_dir=settings.var_dir / "run", say=lambda text: print(text, flush=True)
     )
-    return supervisor.run(on_ready=announce, ready_timeout=READY_TIMEOUT_SECONDS)
+    return group.run(on_ready=announce, ready_timeout=READY_TIMEOUT_SECONDS)

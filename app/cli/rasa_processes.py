@@ -4,8 +4,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlencode
 
+from app.cli.process_group import ProcessSpec
 from app.settings import Settings
-from app.supervisor import ProcessSpec
 from knowledge import onnx
 
 

@@ -3,7 +3,7 @@
 import shutil
 from pathlib import Path
 
-from app.assistant.training import fingerprint
+from app.cli.rasa_training import fingerprint
 from app.settings import PROJECT_ROOT
 
 
