@@ -87,7 +87,6 @@ async function loadList() {
     item.append(open);
     list.append(item);
   }
-  await showRefused();
 }
 
 // Published versions the bot leaves out (stored as no valid article): said until a fixed one is published.
@@ -161,7 +160,7 @@ async function act(action, body, done) {
   try {
     current = await api(`/api/kb/articles/${current.slug}/${action}`, { method: "POST", body });
     fillForm(current);
-    await Promise.all([loadHistory(), loadList()]);
+    await Promise.all([loadHistory(), loadList(), showRefused()]);
     say(done);
   } catch (error) {
     say(error.message, true);
@@ -178,7 +177,7 @@ async function save(event) {
       current = await api("/api/kb/articles", { method: "POST", body: { ...body, slug: $("slug").value.trim() } });
     }
     fillForm(current);
-    await Promise.all([loadHistory(), loadList()]);
+    await Promise.all([loadHistory(), loadList(), showRefused()]);
     say(`Saved as version ${current.current_version}.` + (current.published_version && current.published_version !== current.current_version ? " Publish it to make it live." : ""));
   } catch (error) {
     say(error.message, true);
@@ -274,7 +273,7 @@ async function start() {
     $("access-error").textContent = `${me.agent.name} is signed in, but only knowledge managers edit the knowledge base.`;
     return;
   }
-  await loadList();
+  await Promise.all([loadList(), showRefused()]);
   $("workspace").hidden = false;
 }
 
