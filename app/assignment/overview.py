@@ -48,6 +48,8 @@ class Overview(BaseModel):
 
 
 def overview(*, session: Session, now: datetime, sla: timedelta) -> Overview:
+    """The picture at `now`. Work a handoff commits between reading the clock and reading the tables
+    is newer than `now`: it has waited no time, never less."""
     items = session.exec(select(WorkItem)).all()
     queues: dict[tuple[str, tuple[str, ...]], list[WorkItem]] = defaultdict(list)
     load: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -76,7 +78,7 @@ def overview(*, session: Session, now: datetime, sla: timedelta) -> Overview:
                     skills=list(skills),
                     waiting=len(waiting),
                     offered=sum(1 for w in waiting if w.agent_id is not None),
-                    oldest_wait_seconds=max((now - w.queued_at).total_seconds() for w in waiting),
+                    oldest_wait_seconds=max(0.0, *((now - w.queued_at).total_seconds() for w in waiting)),
                     at_risk=sum(1 for w in waiting if w.sla_due is not None and now <= w.sla_due < at_risk_before),
                     breached=sum(1 for w in waiting if w.sla_due is not None and w.sla_due < now),
                 )

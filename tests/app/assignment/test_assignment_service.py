@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from app.agents.models import Agent, Role
 from app.assignment import service as assignment
 from app.assignment.models import Alert, AlertKind, WorkItem
+from app.assignment.overview import overview
 from app.assignment.service import Outcome, RoutingRefused
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Owner
@@ -247,3 +248,14 @@ def test_unknown_offer_or_conversation_is_refused_by_name(service: Service) -> N
         service.do(lambda s: assignment.accept(session=s, policy=POLICY, offer_id=12345, agent=agent, now=service.now))
     with pytest.raises(RoutingRefused, match=f"work '{missing}' is not being routed"):
         service.do(lambda s: assignment.release(session=s, policy=POLICY, conversation_id=missing, now=service.now))
+
+
+def test_work_queued_after_the_overviews_clock_has_waited_no_time_not_less(service: Service) -> None:
+    # The overview reads the clock, then the tables: a handoff committed in between is newer than "now".
+    service.at(10)
+    service.hand_off()
+
+    seen = service.do(lambda s: overview(session=s, now=T0 + timedelta(seconds=9.99), sla=timedelta(minutes=5)))
+
+    (queue,) = seen.queues
+    assert queue.waiting == 1 and queue.oldest_wait_seconds == 0.0
