@@ -18,7 +18,6 @@ from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.accounts import service as accounts
 from app.accounts.router import router as accounts_router
 from app.agents.socket import router as agent_socket_router
-from app.assignment.flows import AssignmentFlows
 from app.assignment.router import router as routing_router
 from app.assistant.breaker import CircuitBreaker
 from app.assistant.rasa_client import RasaClient
@@ -37,6 +36,7 @@ from app.customers.router import router as customers_router
 from app.db import checkpoint, make_engine, run_in_session, session_factory
 from app.deps import storable_input
 from app.errors import install_error_handlers
+from app.flows.assignment import AssignmentFlows
 from app.flows.conversations import ConversationFlows
 from app.health import router as health_router
 from app.kb import tuned_models

@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from app.agents import service as agents
 from app.assignment import service as assignment
-from app.assignment.flows import AssignmentFlows
 from app.assignment.service import Outcome
 from app.assistant import turns
 from app.assistant.rasa_client import BotUnavailable, RasaClient
@@ -24,6 +23,7 @@ from app.conversations.language import detect
 from app.conversations.models import Conversation, Message, Owner
 from app.conversations.wire import StoredMessage, keep_message, message_event, publish_message
 from app.db import SessionFactory, run_in_session
+from app.flows.assignment import AssignmentFlows
 from app.kb.live import LiveIndex
 from app.privacy.masking import for_the_bot
 from app.realtime import feed
