@@ -46,6 +46,8 @@ class ConversationFlows:
         direct_answer_threshold: float,
         hub: Hub,
         assignment: AssignmentFlows,
+        outbound_queued: Callable[[], None],
+        limiter: CapacityLimiter | None = None,
     ) -> None:
         self._open_session = open_session
         self.bot = bot
@@ -57,16 +59,16 @@ class ConversationFlows:
         self._again: set[uuid.UUID] = set()
         # Conversations a person just resolved: the bot is told before it hears the next message.
         self._handed_back: set[uuid.UUID] = set()
-        # Wakes the outbox sender; set once the sender exists.
-        self.outbound_queued: Callable[[], None] = lambda: None
+        # Wakes the outbox sender, which is built first: it needs nothing of the flows.
+        self._outbound_queued = outbound_queued
         # The threads the bot's turns run their database work on (see app/services.Lane).
-        self.limiter: CapacityLimiter | None = None
+        self._limiter = limiter
 
     def _publish(self, stored: StoredMessage) -> None:
         publish_message(self._hub, stored)
         if stored.conversation.channel in PLATFORM_CHANNELS:
             # A reply to a platform was queued in the same transaction: have it sent now.
-            self.outbound_queued()
+            self._outbound_queued()
 
     def message_stored(self, stored: StoredMessage) -> None:
         """Deliver a new customer message live, and have it handled if the bot owns the conversation."""
@@ -118,7 +120,7 @@ class ConversationFlows:
                     conversations.next_unhandled(session=session, conversation_id=conversation_id),
                     conversations.get(session=session, conversation_id=conversation_id),
                 ),
-                self.limiter,
+                self._limiter,
             )
             if message is None:
                 return
@@ -159,7 +161,7 @@ class ConversationFlows:
         if turn.handoff is not None:
             recorded, stored, outcome = await self._assignment.submit(record)
         else:
-            recorded, stored, outcome = await run_in_session(self._open_session, record, self.limiter)
+            recorded, stored, outcome = await run_in_session(self._open_session, record, self._limiter)
         for message in stored:
             self._publish(message)
         if recorded.handed_off:
