@@ -114,7 +114,7 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
     )
     intake = Intake(
         open_session=open_session,
-        deliver=conversation_flows.message_stored,
+        customer_message=conversation_flows.customer_message,
         read_comment=meta.comment,
         settle_seconds=settings.inbox_settle_seconds,
         limiter=background,

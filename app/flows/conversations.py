@@ -1,4 +1,5 @@
-"""What happens after a customer message is stored: the bot answers it, or the router takes over.
+"""What happens to a customer's message: the channel stores it through `customer_message`, then the
+bot answers it, or the router takes over.
 
 One worker per conversation handles its unhandled messages strictly in order; the work to do is read
 from the database each time, so a restart simply picks up where the last process stopped.
@@ -7,7 +8,8 @@ from the database each time, so a restart simply picks up where the last process
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from anyio import CapacityLimiter
 from sqlmodel import Session
@@ -34,6 +36,7 @@ from app.timestamps import utcnow
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
+T = TypeVar("T")
 
 
 class ConversationFlows:
@@ -70,7 +73,28 @@ class ConversationFlows:
             # A reply to a platform was queued in the same transaction: have it sent now.
             self._outbound_queued()
 
-    def message_stored(self, stored: StoredMessage) -> None:
+    async def customer_message(
+        self,
+        store: Callable[[Session], tuple[T, Sequence[tuple[Conversation, Message]]]],
+        limiter: CapacityLimiter | None = None,
+    ) -> tuple[T, bool]:
+        """A customer said something. `store` stores it as its channel has it (checked against the
+        channel's limits, once per client or platform id, masked where it was said in public) and
+        returns its answer with the messages it added; their events are kept in the owning agent's
+        feed in the same transaction. Once it commits, each is delivered live and handed on: to this
+        conversation's worker, which asks the bot in order, unless a person owns the conversation.
+        Returns the answer, and whether anything was added (nothing, for a repeat)."""
+
+        def store_and_keep(session: Session) -> tuple[T, list[StoredMessage]]:
+            answer, added = store(session)
+            return answer, [keep_message(session, conversation, message) for conversation, message in added]
+
+        answer, stored = await run_in_session(self._open_session, store_and_keep, limiter)
+        for message in stored:
+            self._hand_on(message)
+        return answer, bool(stored)
+
+    def _hand_on(self, stored: StoredMessage) -> None:
         """Deliver a new customer message live, and have it handled if the bot owns the conversation."""
         self._publish(stored)
         if stored.message.handled_at is None:
