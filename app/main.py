@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 
 import httpx
 from anyio import CapacityLimiter
@@ -18,7 +19,6 @@ from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.accounts import service as accounts
 from app.accounts.router import router as accounts_router
 from app.agents.socket import router as agent_socket_router
-from app.assignment.flows import AssignmentFlows
 from app.assignment.router import router as routing_router
 from app.assistant.breaker import CircuitBreaker
 from app.assistant.rasa_client import RasaClient
@@ -33,10 +33,12 @@ from app.channels.webchat.router import router as webchat_router
 from app.channels.webhooks import router as webhooks_router
 from app.channels.x.client import XClient
 from app.conversations.reports import router as reports_router
+from app.conversations.wire import publish_message
 from app.customers.router import router as customers_router
 from app.db import checkpoint, make_engine, run_in_session, session_factory
 from app.deps import storable_input
 from app.errors import install_error_handlers
+from app.flows.assignment import AssignmentFlows
 from app.flows.conversations import ConversationFlows
 from app.health import router as health_router
 from app.kb import tuned_models
@@ -77,6 +79,22 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
         sla=timedelta(seconds=settings.sla_seconds),
         default_language=settings.default_language,
     )
+    # Platform events are stored in a lane of their own; the intake, the bot's turns and the sender
+    # share a small one, so a burst's processing leaves the acknowledgements room.
+    ingest_engine = make_engine(settings.database_url, pool_size=4, urgent=True, checkpoint_apart=True)
+    ingest = Lane(ingest_engine, session_factory(ingest_engine), CapacityLimiter(8))
+    background = CapacityLimiter(settings.background_threads)
+    meta = MetaClient(http, settings.meta_graph_url, settings.meta_page_token)
+    x = XClient(http, settings.x_api_url, settings.x_bearer_token)
+    # Each part is built complete, after the parts it calls: the sender needs nothing of the flows,
+    # the flows wake the sender, the intake hands the flows what customers said.
+    sender = Sender(
+        open_session=open_session,
+        clients={META: meta, X: x},
+        policy=RetryPolicy(max_attempts=settings.outbox_max_attempts, base_seconds=settings.outbox_retry_seconds),
+        notify=partial(publish_message, hub),
+        limiter=background,
+    )
     conversation_flows = ConversationFlows(
         open_session=open_session,
         bot=RasaClient(
@@ -91,30 +109,16 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
         direct_answer_threshold=settings.kb_direct_answer_threshold,
         hub=hub,
         assignment=assignment,
+        outbound_queued=sender.wake,
+        limiter=background,
     )
-    # Platform events are stored in a lane of their own; the intake, the bot's turns and the sender
-    # share a small one, so a burst's processing leaves the acknowledgements room.
-    ingest_engine = make_engine(settings.database_url, pool_size=4, urgent=True, checkpoint_apart=True)
-    ingest = Lane(ingest_engine, session_factory(ingest_engine), CapacityLimiter(8))
-    background = CapacityLimiter(settings.background_threads)
-    conversation_flows.limiter = background
-    meta = MetaClient(http, settings.meta_graph_url, settings.meta_page_token)
-    x = XClient(http, settings.x_api_url, settings.x_bearer_token)
     intake = Intake(
         open_session=open_session,
-        deliver=conversation_flows.message_stored,
+        customer_message=conversation_flows.customer_message,
         read_comment=meta.comment,
         settle_seconds=settings.inbox_settle_seconds,
         limiter=background,
     )
-    sender = Sender(
-        open_session=open_session,
-        clients={META: meta, X: x},
-        policy=RetryPolicy(max_attempts=settings.outbox_max_attempts, base_seconds=settings.outbox_retry_seconds),
-        notify=conversation_flows.message_stored,
-        limiter=background,
-    )
-    conversation_flows.outbound_queued = sender.wake
     return Services(
         settings=settings,
         engine=engine,

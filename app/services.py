@@ -6,10 +6,10 @@ import httpx
 from anyio import CapacityLimiter
 from sqlalchemy import Engine
 
-from app.assignment.flows import AssignmentFlows
 from app.channels.intake import Intake
 from app.channels.sender import Sender
 from app.db import SessionFactory
+from app.flows.assignment import AssignmentFlows
 from app.flows.conversations import ConversationFlows
 from app.kb.live import LiveIndex
 from app.realtime.hub import Hub

@@ -10,7 +10,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from anyio import CapacityLimiter
 from sqlalchemy.exc import DataError
@@ -25,7 +25,6 @@ from app.channels.outbox import SendFailed
 from app.channels.x import webhook as x_webhook
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
-from app.conversations.wire import StoredMessage, keep_message
 from app.customers import service as customers
 from app.db import SessionFactory, run_in_session
 from app.privacy.public import examine
@@ -36,6 +35,17 @@ log = logging.getLogger(__name__)
 Stored = list[tuple[Conversation, Message]]
 # Reads an Instagram mention's comment from the Graph API: {"text", "from": {"id", "username"}}.
 CommentReader = Callable[[str], Awaitable[dict[str, Any]]]
+T = TypeVar("T")
+
+
+class CustomerMessage(Protocol):
+    """Where the intake hands what a customer said: `ConversationFlows.customer_message`, which runs
+    `store` in one transaction, then delivers and hands on every message it added."""
+
+    async def __call__(
+        self, store: Callable[[Session], tuple[T, Stored]], limiter: CapacityLimiter | None = None
+    ) -> tuple[T, bool]: ...
+
 
 MOVED_TO_PRIVATE = {
     META: "Thanks for reaching out! To keep your details safe we've sent you a private message. Let's continue there.",
@@ -124,7 +134,7 @@ class Intake:
         self,
         *,
         open_session: SessionFactory,
-        deliver: Callable[[StoredMessage], None],
+        customer_message: CustomerMessage,
         read_comment: CommentReader,
         settle_seconds: float,
         idle_seconds: float = 5.0,
@@ -136,7 +146,7 @@ class Intake:
         self._batch = batch
         self._clock = clock
         self._open_session = open_session
-        self._deliver = deliver
+        self._customer_message = customer_message
         self._read_comment = read_comment
         self._settle = settle_seconds
         self._loop = DrainLoop(
@@ -188,30 +198,29 @@ class Intake:
                     log.warning("event=mention_unreadable inbox=%d reason=%s", event_id, exc.reason)
                     return False
 
-        def work(session: Session) -> list[StoredMessage]:
+        def work(session: Session) -> tuple[None, Stored]:
+            """Claim the event, store what the customer said and finish the event, in one transaction;
+            nothing to answer: the platform had its 200 when the event was stored."""
             claimed = inbox.claim(session=session, event_id=event_id)
             if claimed is None:
-                return []
+                return None, []
             try:
                 inbound = normalize(claimed, fetched)
             except Unprocessable as exc:
                 inbox.finish(session=session, event=claimed, status=InboxStatus.unprocessable, reason=str(exc))
-                return []
+                return None, []
             stored = accept(session=session, inbound=inbound, event_key=claimed.event_key)
             inbox.finish(session=session, event=claimed, status=InboxStatus.processed)
-            return [keep_message(session, conversation, message) for conversation, message in stored]
+            return None, stored
 
         try:
-            done = await run_in_session(self._open_session, work, self._limiter)
+            await self._customer_message(work, self._limiter)
         except DataError as exc:
             # A value of this event the database refuses: kept with the reason, it holds back no
             # other. The error's text is not logged nor kept: it may quote the customer's words.
             code = getattr(exc.orig, "sqlstate", None) or type(exc.orig).__name__
             await run_in_session(self._open_session, lambda s: _refused(s, event_id, code), self._limiter)
             log.warning("event=inbox_event_refused inbox=%d code=%s", event_id, code)
-            return True
-        for stored in done:
-            self._deliver(stored)
         return True
 
 

@@ -47,6 +47,8 @@ class RetryPolicy:
 
 
 class Sender:
+    """Drains the outbox; `notify` delivers, live, the note a reply that died leaves for the agents."""
+
     def __init__(
         self,
         *,
@@ -141,6 +143,8 @@ class Sender:
         )
         if noted is not None:
             self._notify(noted)
+            # The replies held behind the dead one are due again: the next round sends them now.
+            self.wake()
 
 
 def _lease(session: Session) -> list[OutboxItem]:

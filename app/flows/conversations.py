@@ -1,4 +1,5 @@
-"""What happens after a customer message is stored: the bot answers it, or the router takes over.
+"""What happens to a customer's message: the channel stores it through `customer_message`, then the
+bot answers it, or the router takes over.
 
 One worker per conversation handles its unhandled messages strictly in order; the work to do is read
 from the database each time, so a restart simply picks up where the last process stopped.
@@ -7,14 +8,14 @@ from the database each time, so a restart simply picks up where the last process
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from anyio import CapacityLimiter
 from sqlmodel import Session
 
 from app.agents import service as agents
 from app.assignment import service as assignment
-from app.assignment.flows import AssignmentFlows
 from app.assignment.service import Outcome
 from app.assistant import turns
 from app.assistant.rasa_client import BotUnavailable, RasaClient
@@ -24,6 +25,7 @@ from app.conversations.language import detect
 from app.conversations.models import Conversation, Message, Owner
 from app.conversations.wire import StoredMessage, keep_message, message_event, publish_message
 from app.db import SessionFactory, run_in_session
+from app.flows.assignment import AssignmentFlows
 from app.kb.live import LiveIndex
 from app.privacy.masking import for_the_bot
 from app.realtime import feed
@@ -34,6 +36,7 @@ from app.timestamps import utcnow
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
+T = TypeVar("T")
 
 
 class ConversationFlows:
@@ -46,6 +49,8 @@ class ConversationFlows:
         direct_answer_threshold: float,
         hub: Hub,
         assignment: AssignmentFlows,
+        outbound_queued: Callable[[], None],
+        limiter: CapacityLimiter | None = None,
     ) -> None:
         self._open_session = open_session
         self.bot = bot
@@ -57,18 +62,39 @@ class ConversationFlows:
         self._again: set[uuid.UUID] = set()
         # Conversations a person just resolved: the bot is told before it hears the next message.
         self._handed_back: set[uuid.UUID] = set()
-        # Wakes the outbox sender; set once the sender exists.
-        self.outbound_queued: Callable[[], None] = lambda: None
+        # Wakes the outbox sender, which is built first: it needs nothing of the flows.
+        self._outbound_queued = outbound_queued
         # The threads the bot's turns run their database work on (see app/services.Lane).
-        self.limiter: CapacityLimiter | None = None
+        self._limiter = limiter
 
     def _publish(self, stored: StoredMessage) -> None:
         publish_message(self._hub, stored)
         if stored.conversation.channel in PLATFORM_CHANNELS:
             # A reply to a platform was queued in the same transaction: have it sent now.
-            self.outbound_queued()
+            self._outbound_queued()
 
-    def message_stored(self, stored: StoredMessage) -> None:
+    async def customer_message(
+        self,
+        store: Callable[[Session], tuple[T, Sequence[tuple[Conversation, Message]]]],
+        limiter: CapacityLimiter | None = None,
+    ) -> tuple[T, bool]:
+        """A customer said something. `store` stores it as its channel has it (checked against the
+        channel's limits, once per client or platform id, masked where it was said in public) and
+        returns its answer with the messages it added; their events are kept in the owning agent's
+        feed in the same transaction. Once it commits, each is delivered live and handed on: to this
+        conversation's worker, which asks the bot in order, unless a person owns the conversation.
+        Returns the answer, and whether anything was added (nothing, for a repeat)."""
+
+        def store_and_keep(session: Session) -> tuple[T, list[StoredMessage]]:
+            answer, added = store(session)
+            return answer, [keep_message(session, conversation, message) for conversation, message in added]
+
+        answer, stored = await run_in_session(self._open_session, store_and_keep, limiter)
+        for message in stored:
+            self._hand_on(message)
+        return answer, bool(stored)
+
+    def _hand_on(self, stored: StoredMessage) -> None:
         """Deliver a new customer message live, and have it handled if the bot owns the conversation."""
         self._publish(stored)
         if stored.message.handled_at is None:
@@ -118,7 +144,7 @@ class ConversationFlows:
                     conversations.next_unhandled(session=session, conversation_id=conversation_id),
                     conversations.get(session=session, conversation_id=conversation_id),
                 ),
-                self.limiter,
+                self._limiter,
             )
             if message is None:
                 return
@@ -159,7 +185,7 @@ class ConversationFlows:
         if turn.handoff is not None:
             recorded, stored, outcome = await self._assignment.submit(record)
         else:
-            recorded, stored, outcome = await run_in_session(self._open_session, record, self.limiter)
+            recorded, stored, outcome = await run_in_session(self._open_session, record, self._limiter)
         for message in stored:
             self._publish(message)
         if recorded.handed_off:

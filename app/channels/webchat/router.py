@@ -20,7 +20,7 @@ from app.channels.webchat.schemas import (
 )
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, MessagePublic
-from app.conversations.wire import StoredMessage, keep_message, message_event
+from app.conversations.wire import message_event
 from app.db import run_in_session
 from app.deps import BearerToken, ClientAddress, ServicesDep
 from app.errors import DomainError, Unauthorized
@@ -93,7 +93,7 @@ async def send_message(
     limits = Limits.of(services.settings)
     now = utcnow()
 
-    def store(session: Session) -> tuple[Message, StoredMessage | None]:
+    def store(session: Session) -> tuple[Message, list[tuple[Conversation, Message]]]:
         # The same object as the one the message updates: it is the row as the message left it.
         conversation = webchat.authorize(session=session, token=token, conversation_id=conversation_id)
         admit_message(session=session, limits=limits, customer_id=conversation.customer_id, address=address, now=now)
@@ -103,14 +103,10 @@ async def send_message(
             text=body.text,
             client_message_id=body.client_message_id,
         )
-        if not created:
-            return message, None
-        return message, keep_message(session, conversation, message)
+        return message, [(conversation, message)] if created else []
 
-    message, stored = await run_in_session(services.open_session, store)
-    if stored is not None:
-        services.conversations.message_stored(stored)
-    else:
+    message, created = await services.conversations.customer_message(store)
+    if not created:
         response.status_code = 200
     return MessagePublic.of(message)
 

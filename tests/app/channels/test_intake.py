@@ -13,10 +13,10 @@ from app.channels.models import InboxEvent, InboxStatus
 from app.channels.outbox import SendFailed
 from app.channels.x.webhook import split as x_split
 from app.conversations.models import Author, Message
-from app.conversations.wire import StoredMessage
 from app.db import make_engine, session_factory, unit_of_work
 from bench import platform_payloads as p
 from tests.support import factories
+from tests.support.flows import customer_message_to
 
 START_MS = 1_763_900_000_000
 
@@ -26,12 +26,10 @@ async def no_comments(comment_id: str) -> dict[str, Any]:
 
 
 def intake(database_url: str, delivered: list[Message]) -> Intake:
-    def deliver(stored: StoredMessage) -> None:
-        delivered.append(stored.message)
-
+    opener = session_factory(make_engine(database_url))
     return Intake(
-        open_session=session_factory(make_engine(database_url)),
-        deliver=deliver,
+        open_session=opener,
+        customer_message=customer_message_to(opener, delivered.append),
         read_comment=no_comments,
         settle_seconds=0,
     )
@@ -82,14 +80,14 @@ async def test_a_senders_reordered_pair_is_answered_in_order_amid_other_senders_
     arrived: dict[str, datetime] = {}
     answered: list[tuple[str, datetime]] = []
 
-    def deliver(stored: StoredMessage) -> None:
-        answered.append((stored.message.text, clock.now))
+    def deliver(message: Message) -> None:
+        answered.append((message.text, clock.now))
 
     engine = make_engine(database_url)
     opener = session_factory(engine)
     draining = Intake(
         open_session=opener,
-        deliver=deliver,
+        customer_message=customer_message_to(opener, deliver),
         read_comment=no_comments,
         settle_seconds=settle.total_seconds(),
         clock=clock,
@@ -153,7 +151,7 @@ async def test_a_full_batch_left_pending_neither_holds_back_the_events_behind_it
     delivered: list[Message] = []
     draining = Intake(
         open_session=opener,
-        deliver=lambda stored: delivered.append(stored.message),
+        customer_message=customer_message_to(opener, delivered.append),
         read_comment=unreadable,
         settle_seconds=0,
         batch=2,

@@ -18,11 +18,12 @@ from app.channels.intake import Intake
 from app.channels.meta import webhook as meta_webhook
 from app.channels.models import InboxEvent, InboxStatus
 from app.channels.x import webhook as x_webhook
-from app.conversations.wire import StoredMessage
+from app.conversations.models import Message
 from app.db import make_engine, session_factory, unit_of_work
 from app.errors import InvalidInput
 from bench import platform_payloads as p
 from tests.support.deliveries import START_MS, deliveries
+from tests.support.flows import customer_message_to
 
 
 @pytest.fixture
@@ -85,8 +86,13 @@ def test_any_value_in_a_documented_delivery_is_stored_then_processed_or_kept_unp
         session.execute(InboxEvent.__table__.delete())  # type: ignore[attr-defined]
         if events:
             inbox.store(session=session, events=events)
-    delivered: list[StoredMessage] = []
-    intake = Intake(open_session=opener, deliver=delivered.append, read_comment=comment, settle_seconds=0)
+    delivered: list[Message] = []
+    intake = Intake(
+        open_session=opener,
+        customer_message=customer_message_to(opener, delivered.append),
+        read_comment=comment,
+        settle_seconds=0,
+    )
 
     asyncio.run(intake.drain())
 
