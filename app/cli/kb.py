@@ -13,8 +13,7 @@ from typing import TextIO
 from sqlmodel import col, select
 
 from app.db import SessionFactory, make_engine, session_factory, unit_of_work
-from app.kb import service as articles
-from app.kb import tuned_models
+from app.kb import articles, tuned_models
 from app.kb.importer import import_rows
 from app.kb.models import ArticleRecord, ArticleVersion
 from app.settings import Settings

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.agents.models import Agent
 from app.db import SessionFactory, unit_of_work
 from app.errors import DomainError
-from app.kb import service as articles
+from app.kb import articles
 from app.kb.models import ArticleRecord, ArticleStatus
 from knowledge.formats import Row
 

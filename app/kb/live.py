@@ -22,8 +22,8 @@ import anyio.to_thread
 from sqlmodel import Session
 
 from app.db import SessionFactory, run_in_session
-from app.kb import service as articles
-from app.kb.service import Refused
+from app.kb import articles
+from app.kb.articles import Refused
 from knowledge import Article, Embedder, EmbeddingCache, KnowledgeIndex, Match, Vectors, phrasings_of
 from knowledge.index import EXACT_UP_TO
 

@@ -10,8 +10,7 @@ from sqlmodel import Session
 
 from app.db import run_in_session
 from app.deps import CurrentKnowledgeManager, ServicesDep
-from app.kb import clusters, insights
-from app.kb import service as articles
+from app.kb import articles, clusters, insights
 from app.kb.models import ArticleStatus, UnansweredQuestion
 from app.kb.schemas import (
     ArticleCreate,

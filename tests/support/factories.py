@@ -13,8 +13,7 @@ from app.channels.meta.webhook import split
 from app.channels.webchat import service as webchat
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
-from app.kb import insights
-from app.kb import service as kb
+from app.kb import articles, insights
 from app.kb.models import ArticleRecord, UnansweredQuestion
 from bench import platform_payloads as p
 
@@ -66,8 +65,8 @@ def owned_conversation(session: Session) -> tuple[Conversation, Agent]:
 
 def article(session: Session, slug: str) -> ArticleRecord:
     """A new draft article, titled by its slug and asked as `"{slug}?"`."""
-    content = kb.Content(title=slug, questions=(f"{slug}?",), answer="...")
-    created = kb.create(session=session, slug=slug, content=content, author=None)
+    content = articles.Content(title=slug, questions=(f"{slug}?",), answer="...")
+    created = articles.create(session=session, slug=slug, content=content, author=None)
     session.commit()
     return created
 

@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import Session
 
 from app.errors import Conflict, NotFound
-from app.kb import service as articles
+from app.kb import articles
+from app.kb.articles import Content, InvalidArticleInput
 from app.kb.models import ArticleStatus
-from app.kb.service import Content, InvalidArticleInput
 from tests.support import factories
 
 

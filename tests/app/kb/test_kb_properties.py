@@ -21,11 +21,11 @@ from sqlmodel import Session, select
 
 from app.db import make_engine, session_factory, unit_of_work
 from app.errors import DomainError
-from app.kb import service as articles
+from app.kb import articles
+from app.kb.articles import Content
 from app.kb.importer import import_rows
 from app.kb.live import LiveIndex
 from app.kb.models import ArticleRecord, ArticleStatus
-from app.kb.service import Content
 from knowledge import LIMITS, OnnxEmbedder, formats
 
 SLUGS = st.sampled_from(["refunds", "parking"])

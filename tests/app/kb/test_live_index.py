@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from app.db import SessionFactory, make_engine, session_factory, unit_of_work
-from app.kb import service as articles
+from app.kb import articles
+from app.kb.articles import Content
 from app.kb.live import LiveIndex
 from app.kb.models import ArticleRecord, ArticleVersion
-from app.kb.service import Content
 from app.seed import seed_demo
 from knowledge import LIMITS, OnnxEmbedder, Vectors
 

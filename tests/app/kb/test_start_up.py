@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from app.db import make_engine, session_factory, unit_of_work
 from app.errors import DomainError
-from app.kb import service as articles
+from app.kb import articles
+from app.kb.articles import Content
 from app.kb.models import ArticleRecord, ArticleVersion
-from app.kb.service import Content
 from knowledge import LIMITS, OnnxEmbedder
 from tests.support.accounts import signed_in
 from tests.support.instances import instance, seed
