@@ -9,7 +9,8 @@ from app.accounts import passwords
 from app.agents import service as agents
 from app.agents.models import Role
 from app.channels.events import PLATFORM_CHANNELS
-from app.kb import articles
+from app.kb import articles, publishing
+from app.kb.content import Content
 from app.security import new_token
 from knowledge.demo import load_demo_articles
 
@@ -34,9 +35,9 @@ def seed_demo(*, session: Session, agent_token: str, fallback_team: str, passwor
     demo_articles = load_demo_articles()
     if articles.count(session=session) == 0:
         for article in demo_articles:
-            content = articles.Content.of_article(article)
+            content = Content.of_article(article)
             articles.create(session=session, slug=article.slug, content=content, author=None, note="demo content")
-            articles.publish(session=session, slug=article.slug)
+            publishing.publish(session=session, slug=article.slug)
         log.info("event=seeded_articles count=%d", len(demo_articles))
     if agents.get_by_email(session=session, email=DEMO_AGENT_EMAIL) is None:
         topics = [article.skill for article in demo_articles if article.skill]

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.kb.articles import Content
+from app.kb.content import Content
 from app.kb.models import ArticleRecord, ArticleStatus, ArticleVersion
 from app.limits import RowId, VersionNumber
 from knowledge import LIMITS

@@ -14,6 +14,7 @@ from app.channels.webchat import service as webchat
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
 from app.kb import articles, insights
+from app.kb.content import Content
 from app.kb.models import ArticleRecord, UnansweredQuestion
 from bench import platform_payloads as p
 
@@ -65,7 +66,7 @@ def owned_conversation(session: Session) -> tuple[Conversation, Agent]:
 
 def article(session: Session, slug: str) -> ArticleRecord:
     """A new draft article, titled by its slug and asked as `"{slug}?"`."""
-    content = articles.Content(title=slug, questions=(f"{slug}?",), answer="...")
+    content = Content(title=slug, questions=(f"{slug}?",), answer="...")
     created = articles.create(session=session, slug=slug, content=content, author=None)
     session.commit()
     return created
