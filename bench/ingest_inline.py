@@ -18,7 +18,7 @@ from app.channels import inbox, intake, signatures
 from app.channels.events import RawEvent
 from app.channels.meta import webhook as meta_webhook
 from app.channels.models import InboxEvent, InboxStatus
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.db import make_engine, run_in_session, session_factory
 from app.kb.live import LiveIndex
 from app.settings import get_settings

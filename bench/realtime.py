@@ -43,7 +43,7 @@ from app.agents import service as agents
 from app.channels.webchat import service as webchat
 from app.cli.background import LOOPBACK_LIMITS, free_port
 from app.cli.up import prepare
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.models import Owner
 from app.db import make_engine, session_factory, unit_of_work
 from app.settings import Settings

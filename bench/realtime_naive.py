@@ -19,7 +19,7 @@ from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.agents import service as agents
 from app.channels.webchat import service as webchat
 from app.channels.webchat.schemas import MessageCreate
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.models import Message, MessagePublic
 from app.conversations.wire import message_event
 from app.db import make_engine, run_in_session, session_factory

@@ -13,7 +13,7 @@ from app.agents.models import Agent
 from app.assignment import service as assignment
 from app.assignment.service import Outcome
 from app.assignment.writer import BatchWriter
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.wire import message_event
 from app.db import SessionFactory, run_in_session
 from app.realtime.hub import Hub

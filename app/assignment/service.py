@@ -20,7 +20,7 @@ from app.assignment.models import Alert, AlertKind, OfferStatus, RoutingDecision
 from app.assignment.models import Offer as OfferRow
 from app.assignment.store import SqlRoutingStore
 from app.assignment.wire import alert_event, offer_closed_event, offer_event
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.models import Conversation, Message
 from app.conversations.wire import conversation_view, message_event
 from app.errors import DomainError

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.assistant.rasa_client import BotOutput
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.models import Conversation, Message
 from app.kb import insights
 from app.privacy.masking import contact_details

@@ -23,7 +23,7 @@ from app.channels.meta import webhook as meta_webhook
 from app.channels.models import InboxEvent, InboxStatus
 from app.channels.outbox import SendFailed
 from app.channels.x import webhook as x_webhook
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.models import Conversation, Message
 from app.conversations.wire import StoredMessage, keep_message
 from app.customers import service as customers

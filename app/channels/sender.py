@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from app.channels.drain import DrainLoop
 from app.channels.models import OutboxItem, OutboxStatus
 from app.channels.outbox import Delivered, SendFailed
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.wire import StoredMessage, keep_message
 from app.customers import service as customers
 from app.db import SessionFactory, run_in_session

@@ -19,7 +19,7 @@ from app.assignment.service import Outcome
 from app.assistant import turns
 from app.assistant.rasa_client import BotUnavailable, RasaClient
 from app.channels.events import PLATFORM_CHANNELS
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.language import detect
 from app.conversations.models import Conversation, Message, Owner
 from app.conversations.wire import StoredMessage, keep_message, message_event, publish_message

@@ -11,7 +11,7 @@ from app.agents.models import Agent, Role
 from app.channels import inbox
 from app.channels.meta.webhook import split
 from app.channels.webchat import service as webchat
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.models import Conversation
 from app.kb import articles, insights
 from app.kb.content import Content

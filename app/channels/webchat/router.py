@@ -18,7 +18,7 @@ from app.channels.webchat.schemas import (
     SessionCreate,
     SessionCreated,
 )
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.models import Conversation, Message, MessagePublic
 from app.conversations.wire import StoredMessage, keep_message, message_event
 from app.db import run_in_session

@@ -13,7 +13,7 @@ from app.agents.models import Agent, Role
 from app.assignment import service as assignment
 from app.assignment.models import Alert, AlertKind, WorkItem
 from app.assignment.service import Outcome, RoutingRefused
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.models import Conversation, Owner
 from app.db import SessionFactory, make_engine, session_factory, unit_of_work
 from routing import Policy, Presence

@@ -9,7 +9,7 @@ from app.channels.events import Inbound
 from app.channels.intake import accept
 from app.channels.models import OutboxItem, OutboxStatus
 from app.channels.outbox import X_PUBLIC_LIMIT
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.models import Conversation, Message
 from tests.support import factories
 

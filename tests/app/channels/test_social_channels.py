@@ -18,7 +18,7 @@ from app.agents.models import Role
 from app.channels.models import InboxEvent, InboxStatus, OutboxItem, OutboxStatus
 from app.channels.signatures import meta_signature
 from app.cli.background import LiveServer
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.models import Author, Conversation, Message
 from app.customers import service as customers
 from app.db import make_engine, session_factory, unit_of_work

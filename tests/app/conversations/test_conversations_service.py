@@ -6,7 +6,7 @@ import uuid
 import pytest
 from sqlmodel import Session, select
 
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.models import Author, Message, Owner, Status
 from app.db import make_engine, session_factory, unit_of_work
 from app.errors import ConversationNotFound, NotConversationOwner

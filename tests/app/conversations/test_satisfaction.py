@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from app.assistant import turns
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.conversations.models import Status
 from app.conversations.reports import satisfaction
 from app.kb import insights

@@ -9,7 +9,7 @@ import pytest
 
 from app.agents.models import Role
 from app.cli.background import LiveServer
-from app.conversations import service as conversations
+from app.conversations import messages as conversations
 from app.db import make_engine, session_factory, unit_of_work
 from app.kb import clusters, insights
 from app.kb.models import UnansweredQuestion
