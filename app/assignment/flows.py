@@ -13,7 +13,7 @@ from app.agents.models import Agent
 from app.assignment import service as assignment
 from app.assignment.service import Outcome
 from app.assignment.writer import BatchWriter
-from app.conversations import messages as conversations
+from app.conversations import ownership
 from app.conversations.wire import message_event
 from app.db import SessionFactory, run_in_session
 from app.realtime.hub import Hub
@@ -116,7 +116,7 @@ class AssignmentFlows:
         def describe(session: Session) -> Event:
             owned = [
                 assignment.agent_view(session, conversation.id)
-                for conversation in conversations.owned_by(session=session, agent_id=agent_id)
+                for conversation in ownership.owned_by(session=session, agent_id=agent_id)
             ]
             offers = assignment.open_offers_for(session=session, agent_id=agent_id)
             return {"type": "welcome", "conversations": owned, "offers": offers}

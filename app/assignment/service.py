@@ -20,7 +20,8 @@ from app.assignment.models import Alert, AlertKind, OfferStatus, RoutingDecision
 from app.assignment.models import Offer as OfferRow
 from app.assignment.store import SqlRoutingStore
 from app.assignment.wire import alert_event, offer_closed_event, offer_event
-from app.conversations import messages as conversations
+from app.conversations import messages, ownership
+from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
 from app.conversations.wire import conversation_view, message_event
 from app.errors import DomainError
@@ -114,7 +115,7 @@ def accept(*, session: Session, policy: Policy, offer_id: int, agent: Agent, now
     _, happened = _run(session, policy, "accept", offer_id, agent.id, now)
     (assigned,) = [event for event in happened if isinstance(event, Assigned)]
     conversation_id = uuid.UUID(assigned.work_id)
-    joined = conversations.assign(session=session, conversation_id=conversation_id, agent=agent)
+    joined = ownership.assign(session=session, conversation_id=conversation_id, agent=agent)
     outcome = _apply(session, happened, now)
     outcome.to_customers.append(joined)
     outcome.result = {"type": "assigned", **agent_view(session, conversation_id)}
@@ -158,7 +159,7 @@ def transfer(
 ) -> Outcome:
     """The owner passes the conversation to an agent or a team; they get it through an offer."""
     target = f"team {to_team}" if to_team else agents.get(session=session, agent_id=to_agent or 0).name
-    moved = conversations.transfer(
+    moved = ownership.transfer(
         session=session, conversation_id=conversation_id, agent_id=agent_id, to=target, note=note
     )
     _, happened = _run(session, policy, "transfer", str(conversation_id), now, team=to_team, agent_id=to_agent)
@@ -199,7 +200,7 @@ def _apply(session: Session, happened: Sequence[Event], now: datetime) -> Outcom
             case OfferClosed(offer=offer, status=status):
                 outcome.to_agents.append((offer.agent_id, offer_closed_event(offer.offer_id, status)))
             case Requeued(work_id=work_id, agent_id=agent_id):
-                moved = conversations.requeue(
+                moved = ownership.requeue(
                     session=session,
                     conversation_id=uuid.UUID(work_id),
                     reason="the agent was disconnected and did not come back in time",
@@ -248,7 +249,7 @@ def _tell_expected_wait(session: Session, conversation_id: uuid.UUID, expected: 
     else:
         minutes = max(1, round(expected.total_seconds() / 60))
         estimate = f"All our colleagues are busy; the expected wait is about {minutes} min."
-    return conversations.tell_customer(
+    return messages.tell_customer(
         session=session,
         conversation_id=conversation_id,
         text=f"{estimate} You can keep this chat open, or leave and come back later: we will answer here.",

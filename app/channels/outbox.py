@@ -25,8 +25,8 @@ from app.channels.events import (
     X,
 )
 from app.channels.models import OutboxItem, OutboxStatus
-from app.conversations.messages import DeliveryNotice
 from app.conversations.models import Author, Conversation, Kind, Message
+from app.conversations.timeline import DeliveryNotice
 from app.timestamps import utcnow
 
 X_PUBLIC_LIMIT = 280

@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 from app.channels.drain import DrainLoop
 from app.channels.models import OutboxItem, OutboxStatus
 from app.channels.outbox import Delivered, SendFailed
-from app.conversations import messages as conversations
+from app.conversations import messages
+from app.conversations import service as conversations
 from app.conversations.wire import StoredMessage, keep_message
 from app.customers import service as customers
 from app.db import SessionFactory, run_in_session
@@ -123,7 +124,7 @@ class Sender:
                 return None
             stored.status = OutboxStatus.dead
             session.add(stored)
-            note = conversations.note_undelivered(
+            note = messages.note_undelivered(
                 session=session, conversation_id=stored.conversation_id, message_id=stored.message_id, reason=reason
             )
             conversation = conversations.get(session=session, conversation_id=stored.conversation_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, StringConstraints
 from sqlmodel import Session
 
-from app.conversations import messages as conversations
+from app.conversations import service as conversations
 from app.conversations.models import ConversationPublic, MessagePublic
 from app.customers import service as customers
 from app.db import run_in_session

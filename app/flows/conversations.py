@@ -19,7 +19,8 @@ from app.assignment.service import Outcome
 from app.assistant import turns
 from app.assistant.rasa_client import BotUnavailable, RasaClient
 from app.channels.events import PLATFORM_CHANNELS
-from app.conversations import messages as conversations
+from app.conversations import messages, ownership, resolution
+from app.conversations import service as conversations
 from app.conversations.language import detect
 from app.conversations.models import Conversation, Message, Owner
 from app.conversations.wire import StoredMessage, keep_message, message_event, publish_message
@@ -91,7 +92,7 @@ class ConversationFlows:
     async def recover(self) -> int:
         """Handle the messages a previous process stored but never finished with."""
         pending = await run_in_session(
-            self._open_session, lambda session: conversations.with_unhandled_messages(session=session)
+            self._open_session, lambda session: messages.with_unhandled_messages(session=session)
         )
         for conversation_id in pending:
             self.wake(conversation_id)
@@ -115,7 +116,7 @@ class ConversationFlows:
             message, conversation = await run_in_session(
                 self._open_session,
                 lambda session: (
-                    conversations.next_unhandled(session=session, conversation_id=conversation_id),
+                    messages.next_unhandled(session=session, conversation_id=conversation_id),
                     conversations.get(session=session, conversation_id=conversation_id),
                 ),
                 self.limiter,
@@ -207,7 +208,7 @@ class ConversationFlows:
         """Store and deliver an agent's reply (or private note); refused unless the agent owns the conversation."""
 
         def store(session: Session) -> tuple[Message, StoredMessage | None]:
-            message, created = conversations.add_agent_message(
+            message, created = messages.add_agent_message(
                 session=session,
                 conversation_id=conversation_id,
                 agent_id=agent_id,
@@ -227,14 +228,14 @@ class ConversationFlows:
 
     async def agent_resolve(self, agent_id: int, conversation_id: uuid.UUID) -> Message:
         """Close the case, tell both sides, and free the agent's slot for waiting work."""
-        event = await self._leave_to_bot(agent_id, conversation_id, conversations.resolve)
+        event = await self._leave_to_bot(agent_id, conversation_id, resolution.resolve)
         self._handed_back.add(conversation_id)
         self.wake(conversation_id)
         return event
 
     async def agent_hand_back(self, agent_id: int, conversation_id: uuid.UUID) -> Message:
         """The bot answers again from the customer's next message; the agent's slot is freed."""
-        return await self._leave_to_bot(agent_id, conversation_id, conversations.hand_back)
+        return await self._leave_to_bot(agent_id, conversation_id, resolution.hand_back)
 
     async def _leave_to_bot(self, agent_id: int, conversation_id: uuid.UUID, leave: Callable[..., Message]) -> Message:
         def change(session: Session) -> tuple[Message, Kept, Outcome]:
@@ -255,7 +256,7 @@ class ConversationFlows:
         """Show the customer that the agent is typing; nothing is stored."""
         await run_in_session(
             self._open_session,
-            lambda s: conversations.owned_by_agent(session=s, conversation_id=conversation_id, agent_id=agent_id),
+            lambda s: ownership.owned_by_agent(session=s, conversation_id=conversation_id, agent_id=agent_id),
         )
         self._hub.to_conversation(conversation_id, {"type": "typing", "author": "agent", "typing": typing})
 

@@ -11,7 +11,7 @@ from app.agents.models import Agent, Role
 from app.channels import inbox
 from app.channels.meta.webhook import split
 from app.channels.webchat import service as webchat
-from app.conversations import messages as conversations
+from app.conversations import ownership
 from app.conversations.models import Conversation
 from app.kb import articles, insights
 from app.kb.content import Content
@@ -59,8 +59,8 @@ def owned_conversation(session: Session) -> tuple[Conversation, Agent]:
     created = conversation(session)
     owner, _ = agent(session)
     assert owner.id is not None
-    conversations.hand_off(session=session, conversation_id=created.id, packet={"reason": "customer_request"})
-    conversations.assign(session=session, conversation_id=created.id, agent=owner)
+    ownership.hand_off(session=session, conversation_id=created.id, packet={"reason": "customer_request"})
+    ownership.assign(session=session, conversation_id=created.id, agent=owner)
     return created, owner
 
 

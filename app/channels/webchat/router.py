@@ -18,7 +18,8 @@ from app.channels.webchat.schemas import (
     SessionCreate,
     SessionCreated,
 )
-from app.conversations import messages as conversations
+from app.conversations import messages
+from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, MessagePublic
 from app.conversations.wire import StoredMessage, keep_message, message_event
 from app.db import run_in_session
@@ -97,7 +98,7 @@ async def send_message(
         # The same object as the one the message updates: it is the row as the message left it.
         conversation = webchat.authorize(session=session, token=token, conversation_id=conversation_id)
         admit_message(session=session, limits=limits, customer_id=conversation.customer_id, address=address, now=now)
-        message, created = conversations.add_customer_message(
+        message, created = messages.add_customer_message(
             session=session,
             conversation_id=conversation_id,
             text=body.text,

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from app.conversations import messages as conversations
+from app.conversations import service as conversations
 from app.conversations.models import Conversation
 from app.customers import service as customers
 from app.customers.models import ChannelIdentity
