@@ -44,13 +44,13 @@ class AssignmentFlows:
 
     async def run(self, change: Callable[[Session], Outcome]) -> Outcome:
         """Run one routing change, then tell agents, customers and supervisors."""
-        outcome = await self.submit(lambda session: assignment.keep(session, change(session)))
+        outcome = await self.submit(lambda session: assignment.store_in_feeds(session, change(session)))
         self.publish(outcome)
         return outcome
 
     def publish(self, outcome: Outcome) -> None:
-        """Deliver a committed outcome: what agents and supervisors get was kept by `assignment.keep`."""
-        self._hub.to_agents(outcome.kept)
+        """Deliver a committed outcome: what agents and supervisors get was stored by `assignment.store_in_feeds`."""
+        self._hub.to_agents(outcome.numbered)
         for message in outcome.to_customers:
             self._hub.to_conversation(message.conversation_id, message_event(message))
 

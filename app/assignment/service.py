@@ -27,7 +27,7 @@ from app.conversations.wire import conversation_view, message_event
 from app.errors import DomainError
 from app.realtime import feed
 from app.realtime.models import Event as WireEvent
-from app.realtime.models import Kept
+from app.realtime.models import Numbered
 from routing import (
     AgentLost,
     AgentSetAway,
@@ -64,13 +64,15 @@ class Outcome:
     to_customers: list[Message] = field(default_factory=list)
     to_supervisors: list[WireEvent] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)
-    # What `keep` numbered and kept of `to_agents` and `to_supervisors`: what is delivered.
-    kept: Kept = field(default_factory=list)
+    # What `store_in_feeds` numbered and stored of `to_agents` and `to_supervisors`: what is delivered.
+    numbered: Numbered = field(default_factory=list)
 
 
-def keep(session: Session, outcome: Outcome) -> Outcome:
-    """Keep the agents' and supervisors' news in their feeds, in the transaction of the change."""
-    outcome.kept = feed.keep(session, [*outcome.to_agents, *((None, alert) for alert in outcome.to_supervisors)])
+def store_in_feeds(session: Session, outcome: Outcome) -> Outcome:
+    """Store the agents' and supervisors' events in their feeds, in the transaction of the change."""
+    outcome.numbered = feed.number_and_store(
+        session, [*outcome.to_agents, *((None, alert) for alert in outcome.to_supervisors)]
+    )
     return outcome
 
 

@@ -26,7 +26,7 @@ from app.channels.x import webhook as x_webhook
 from app.conversations import messages
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
-from app.conversations.wire import StoredMessage, keep_message
+from app.conversations.wire import StoredMessage, store_message_event
 from app.customers import service as customers
 from app.db import SessionFactory, run_in_session
 from app.privacy.public import examine
@@ -200,7 +200,7 @@ class Intake:
                 return []
             stored = accept(session=session, inbound=inbound, event_key=claimed.event_key)
             inbox.finish(session=session, event=claimed, status=InboxStatus.processed)
-            return [keep_message(session, conversation, message) for conversation, message in stored]
+            return [store_message_event(session, conversation, message) for conversation, message in stored]
 
         try:
             done = await run_in_session(self._open_session, work, self._limiter)

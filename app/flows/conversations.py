@@ -23,13 +23,13 @@ from app.conversations import messages, ownership, resolution
 from app.conversations import service as conversations
 from app.conversations.language import detect
 from app.conversations.models import Conversation, Message, Owner
-from app.conversations.wire import StoredMessage, keep_message, message_event, publish_message
+from app.conversations.wire import StoredMessage, message_event, publish_message, store_message_event
 from app.db import SessionFactory, run_in_session
 from app.kb.live import LiveIndex
 from app.privacy.masking import for_the_bot
 from app.realtime import feed
 from app.realtime.hub import Hub
-from app.realtime.models import Kept
+from app.realtime.models import Numbered
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ class ConversationFlows:
 
         def record(session: Session) -> tuple[turns.RecordedTurn, list[StoredMessage], Outcome]:
             recorded = turns.record(session=session, conversation_id=conversation_id, message_id=message_id, turn=turn)
-            stored = [keep_message(session, recorded.conversation, message) for message in recorded.stored]
+            stored = [store_message_event(session, recorded.conversation, message) for message in recorded.stored]
             if not recorded.handed_off:
                 return recorded, stored, Outcome()
             now = utcnow()
@@ -154,7 +154,7 @@ class ConversationFlows:
                 recorded.conversation, turn.handoff or {}, now, self._assignment.sla, language
             )
             outcome = assignment.enqueue(session=session, policy=self._assignment.policy, work=work, now=now)
-            return recorded, stored, assignment.keep(session, outcome)
+            return recorded, stored, assignment.store_in_feeds(session, outcome)
 
         # A handoff changes the routing state, so it goes through the routing writer; a plain answer does not.
         if turn.handoff is not None:
@@ -219,7 +219,7 @@ class ConversationFlows:
             if not created:
                 return message, None
             conversation = conversations.get(session=session, conversation_id=conversation_id)
-            return message, keep_message(session, conversation, message)
+            return message, store_message_event(session, conversation, message)
 
         message, stored = await run_in_session(self._open_session, store)
         if stored is not None:
@@ -238,13 +238,13 @@ class ConversationFlows:
         return await self._leave_to_bot(agent_id, conversation_id, resolution.hand_back)
 
     async def _leave_to_bot(self, agent_id: int, conversation_id: uuid.UUID, leave: Callable[..., Message]) -> Message:
-        def change(session: Session) -> tuple[Message, Kept, Outcome]:
+        def change(session: Session) -> tuple[Message, Numbered, Outcome]:
             event = leave(session=session, conversation_id=conversation_id, agent_id=agent_id)
             policy = self._assignment.policy
             released = assignment.release(session=session, policy=policy, conversation_id=conversation_id, now=utcnow())
             # The agent hears of it although the conversation is no longer theirs.
-            told = feed.keep(session, [(agent_id, message_event(event))])
-            return event, told, assignment.keep(session, released)
+            told = feed.number_and_store(session, [(agent_id, message_event(event))])
+            return event, told, assignment.store_in_feeds(session, released)
 
         event, told, outcome = await self._assignment.submit(change)
         self._hub.to_conversation(conversation_id, message_event(event))

@@ -233,10 +233,10 @@ async def embedded(services: Services, questions: list[UnansweredQuestion]) -> n
         model, fresh = await services.knowledge.embed([q.text for q in stale])
         kept = {q.id: vector.tobytes() for q, vector in zip(stale, fresh, strict=True)}
 
-        def keep(session: Session, kept: dict[int | None, bytes] = kept, model: str = model) -> None:
+        def store_vectors(session: Session, kept: dict[int | None, bytes] = kept, model: str = model) -> None:
             insights.keep_embeddings(session=session, vectors=kept, model=model)
 
-        await run_in_session(services.open_session, keep)
+        await run_in_session(services.open_session, store_vectors)
         for question in stale:
             question.embedding, question.embedding_model = kept[question.id], model
         # The model may have changed while these were embedded: then the others are stale too.

@@ -21,7 +21,7 @@ from app.channels.webchat.schemas import (
 from app.conversations import messages
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, MessagePublic
-from app.conversations.wire import StoredMessage, keep_message, message_event
+from app.conversations.wire import StoredMessage, message_event, store_message_event
 from app.db import run_in_session
 from app.deps import BearerToken, ClientAddress, ServicesDep
 from app.errors import DomainError, Unauthorized
@@ -106,7 +106,7 @@ async def send_message(
         )
         if not created:
             return message, None
-        return message, keep_message(session, conversation, message)
+        return message, store_message_event(session, conversation, message)
 
     message, stored = await run_in_session(services.open_session, store)
     if stored is not None:
@@ -122,13 +122,13 @@ async def answer_feedback(
 ) -> Feedback:
     """The customer says whether a bot answer helped; knowledge managers see it per article."""
 
-    def keep(session: Session) -> None:
+    def record_feedback(session: Session) -> None:
         webchat.authorize(session=session, token=token, conversation_id=conversation_id)
         insights.give_feedback(
             session=session, conversation_id=conversation_id, message_id=message_id, helpful=body.helpful
         )
 
-    await run_in_session(services.open_session, keep)
+    await run_in_session(services.open_session, record_feedback)
     return body
 
 
