@@ -29,7 +29,7 @@ from app.conversations.models import Conversation, Message
 from app.conversations.wire import StoredMessage, store_message_event
 from app.customers import service as customers
 from app.db import SessionFactory, run_in_session
-from app.privacy.public import examine
+from app.privacy.public import assess_public_post
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def accept(*, session: Session, inbound: Inbound, event_key: str) -> Stored:
     )
     key = message_key(inbound.platform, event_key)
     platform = {"name": inbound.platform, "reply_to": inbound.reply_to, "link": inbound.link}
-    post = examine(inbound.text)
+    post = assess_public_post(inbound.text)
     here = _conversation(session, identity.customer_id, inbound.channel)
     if not inbound.public or post.private_reason is None:
         message, created = messages.add_customer_message(

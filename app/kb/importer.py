@@ -101,15 +101,15 @@ def _write(session: Session, row: Row, publish: bool, author: Agent | None) -> t
             session=session, slug=article.slug, content=content, author=author, base_version=None, note="imported"
         )
         kind = "unchanged" if existing.current_version == before else "updated"
-    wanted = ArticleStatus.published if publish else ArticleStatus(row.status or ArticleStatus.draft)
+    target_status = ArticleStatus.published if publish else ArticleStatus(row.status or ArticleStatus.draft)
     went_live = False
-    if wanted == ArticleStatus.published:
+    if target_status == ArticleStatus.published:
         live_before = articles.head(session=session, slug=article.slug).published_version
         went_live = publishing.publish(session=session, slug=article.slug).published_version != live_before
-    elif wanted == ArticleStatus.archived:
+    elif target_status == ArticleStatus.archived:
         publishing.archive(session=session, slug=article.slug)
     elif (
-        wanted == ArticleStatus.in_review
+        target_status == ArticleStatus.in_review
         and articles.head(session=session, slug=article.slug).status == ArticleStatus.draft
     ):
         publishing.submit_for_review(session=session, slug=article.slug)
