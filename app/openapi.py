@@ -64,11 +64,11 @@ def _problem(status: int) -> dict[str, Any]:
 
 
 def _depends_on(dependant: Dependant, calls: Iterable[Callable[..., Any]]) -> bool:
-    wanted = set(calls)
+    looked_for = set(calls)
     pending = [dependant]
     while pending:
         current = pending.pop()
-        if current.call in wanted:
+        if current.call in looked_for:
             return True
         pending.extend(current.dependencies)
     return False

@@ -9,7 +9,8 @@ from app.accounts import passwords
 from app.agents import service as agents
 from app.agents.models import Role
 from app.channels.events import PLATFORM_CHANNELS
-from app.kb import service as kb
+from app.kb import articles, publishing
+from app.kb.content import Content
 from app.security import new_token
 from knowledge.demo import load_demo_articles
 
@@ -31,15 +32,15 @@ DEMO_PEOPLE = (
 def seed_demo(*, session: Session, agent_token: str, fallback_team: str, password: str | None = None) -> None:
     """Add the demo knowledge base and demo people unless they are there already; never overwrite.
     With a `password`, the demo people sign in to the consoles with it."""
-    articles = load_demo_articles()
-    if kb.count(session=session) == 0:
-        for article in articles:
-            content = kb.Content.of_article(article)
-            kb.create(session=session, slug=article.slug, content=content, author=None, note="demo content")
-            kb.publish(session=session, slug=article.slug)
-        log.info("event=seeded_articles count=%d", len(articles))
+    demo_articles = load_demo_articles()
+    if articles.count(session=session) == 0:
+        for article in demo_articles:
+            content = Content.of_article(article)
+            articles.create(session=session, slug=article.slug, content=content, author=None, note="demo content")
+            publishing.publish(session=session, slug=article.slug)
+        log.info("event=seeded_articles count=%d", len(demo_articles))
     if agents.get_by_email(session=session, email=DEMO_AGENT_EMAIL) is None:
-        topics = [article.skill for article in articles if article.skill]
+        topics = [article.skill for article in demo_articles if article.skill]
         skills = dict.fromkeys([*topics, *CASE_SKILLS], DEMO_SKILL_LEVEL)
         maria = agents.create(
             session=session,

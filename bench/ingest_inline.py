@@ -18,7 +18,7 @@ from app.channels import inbox, intake, signatures
 from app.channels.events import RawEvent
 from app.channels.meta import webhook as meta_webhook
 from app.channels.models import InboxEvent, InboxStatus
-from app.conversations import service as conversations
+from app.conversations import messages
 from app.db import make_engine, run_in_session, session_factory
 from app.kb.live import LiveIndex
 from app.settings import get_settings
@@ -47,7 +47,7 @@ def process(session: Session, *, event: RawEvent, reply: str | None) -> None:
     inbound = intake.normalize(stored, None)
     for conversation, message in intake.accept(session=session, inbound=inbound, event_key=event.key):
         if reply and message.author == "customer":
-            conversations.add_bot_reply(session=session, conversation_id=conversation.id, text=reply)
+            messages.add_bot_reply(session=session, conversation_id=conversation.id, text=reply)
     inbox.finish(session=session, event=stored, status=InboxStatus.processed)
 
 

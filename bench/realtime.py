@@ -43,7 +43,7 @@ from app.agents import service as agents
 from app.channels.webchat import service as webchat
 from app.cli.background import LOOPBACK_LIMITS, free_port
 from app.cli.up import prepare
-from app.conversations import service as conversations
+from app.conversations import ownership
 from app.conversations.models import Owner
 from app.db import make_engine, session_factory, unit_of_work
 from app.settings import Settings
@@ -108,7 +108,7 @@ def populate(database_url: str) -> list[Seat]:
             conversation, customer_token = webchat.start_session(session=session, display_name=None)
             conversation.owner = Owner.queue
             session.add(conversation)
-            conversations.assign(session=session, conversation_id=conversation.id, agent=agent)
+            ownership.assign(session=session, conversation_id=conversation.id, agent=agent)
             seats.append(Seat(token, str(conversation.id), customer_token))
     engine.dispose()
     return seats

@@ -19,6 +19,7 @@ from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.agents import service as agents
 from app.channels.webchat import service as webchat
 from app.channels.webchat.schemas import MessageCreate
+from app.conversations import messages
 from app.conversations import service as conversations
 from app.conversations.models import Message, MessagePublic
 from app.conversations.wire import message_event
@@ -73,7 +74,7 @@ async def send_message(conversation_id: uuid.UUID, body: MessageCreate, authoriz
 
     def store(session: Session) -> tuple[Message, int | None]:
         webchat.authorize(session=session, token=token, conversation_id=conversation_id)
-        message, _ = conversations.add_customer_message(
+        message, _ = messages.add_customer_message(
             session=session, conversation_id=conversation_id, text=body.text, client_message_id=body.client_message_id
         )
         return message, conversations.get(session=session, conversation_id=conversation_id).agent_id

@@ -20,13 +20,14 @@ from app.assignment.models import Alert, AlertKind, OfferStatus, RoutingDecision
 from app.assignment.models import Offer as OfferRow
 from app.assignment.store import SqlRoutingStore
 from app.assignment.wire import alert_event, offer_closed_event, offer_event
+from app.conversations import messages, ownership
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
 from app.conversations.wire import conversation_view, message_event
 from app.errors import DomainError
 from app.realtime import feed
 from app.realtime.models import Event as WireEvent
-from app.realtime.models import Kept
+from app.realtime.models import Numbered
 from routing import (
     AgentLost,
     AgentSetAway,
@@ -63,13 +64,15 @@ class Outcome:
     to_customers: list[Message] = field(default_factory=list)
     to_supervisors: list[WireEvent] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)
-    # What `keep` numbered and kept of `to_agents` and `to_supervisors`: what is delivered.
-    kept: Kept = field(default_factory=list)
+    # What `store_in_feeds` numbered and stored of `to_agents` and `to_supervisors`: what is delivered.
+    numbered: Numbered = field(default_factory=list)
 
 
-def keep(session: Session, outcome: Outcome) -> Outcome:
-    """Keep the agents' and supervisors' news in their feeds, in the transaction of the change."""
-    outcome.kept = feed.keep(session, [*outcome.to_agents, *((None, alert) for alert in outcome.to_supervisors)])
+def store_in_feeds(session: Session, outcome: Outcome) -> Outcome:
+    """Store the agents' and supervisors' events in their feeds, in the transaction of the change."""
+    outcome.numbered = feed.number_and_store(
+        session, [*outcome.to_agents, *((None, alert) for alert in outcome.to_supervisors)]
+    )
     return outcome
 
 
@@ -114,7 +117,7 @@ def accept(*, session: Session, policy: Policy, offer_id: int, agent: Agent, now
     _, happened = _run(session, policy, "accept", offer_id, agent.id, now)
     (assigned,) = [event for event in happened if isinstance(event, Assigned)]
     conversation_id = uuid.UUID(assigned.work_id)
-    joined = conversations.assign(session=session, conversation_id=conversation_id, agent=agent)
+    joined = ownership.assign(session=session, conversation_id=conversation_id, agent=agent)
     outcome = _apply(session, happened, now)
     outcome.to_customers.append(joined)
     outcome.result = {"type": "assigned", **agent_view(session, conversation_id)}
@@ -158,7 +161,7 @@ def transfer(
 ) -> Outcome:
     """The owner passes the conversation to an agent or a team; they get it through an offer."""
     target = f"team {to_team}" if to_team else agents.get(session=session, agent_id=to_agent or 0).name
-    moved = conversations.transfer(
+    moved = ownership.transfer(
         session=session, conversation_id=conversation_id, agent_id=agent_id, to=target, note=note
     )
     _, happened = _run(session, policy, "transfer", str(conversation_id), now, team=to_team, agent_id=to_agent)
@@ -199,7 +202,7 @@ def _apply(session: Session, happened: Sequence[Event], now: datetime) -> Outcom
             case OfferClosed(offer=offer, status=status):
                 outcome.to_agents.append((offer.agent_id, offer_closed_event(offer.offer_id, status)))
             case Requeued(work_id=work_id, agent_id=agent_id):
-                moved = conversations.requeue(
+                moved = ownership.requeue(
                     session=session,
                     conversation_id=uuid.UUID(work_id),
                     reason="the agent was disconnected and did not come back in time",
@@ -248,7 +251,7 @@ def _tell_expected_wait(session: Session, conversation_id: uuid.UUID, expected: 
     else:
         minutes = max(1, round(expected.total_seconds() / 60))
         estimate = f"All our colleagues are busy; the expected wait is about {minutes} min."
-    return conversations.tell_customer(
+    return messages.tell_customer(
         session=session,
         conversation_id=conversation_id,
         text=f"{estimate} You can keep this chat open, or leave and come back later: we will answer here.",

@@ -15,7 +15,8 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.assignment.store import lock_routing, read_offers
+from app.assignment.store import lock_routing
+from app.assignment.store_offers import read_offers
 from app.db import SessionFactory, retryable, retrying, unit_of_work
 
 T = TypeVar("T")

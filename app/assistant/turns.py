@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.assistant.rasa_client import BotOutput
+from app.conversations import messages, ownership, resolution
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
 from app.kb import insights
@@ -138,11 +139,11 @@ def record(*, session: Session, conversation_id: uuid.UUID, message_id: int | No
     if turn.unhelpful_article is not None:
         insights.last_answer_did_not_help(session=session, conversation_id=conversation_id, slug=turn.unhelpful_article)
     if turn.csat is not None:
-        stored.append(conversations.rate(session=session, conversation_id=conversation_id, score=turn.csat))
+        stored.append(resolution.rate(session=session, conversation_id=conversation_id, score=turn.csat))
         if message_id is not None and turn.handoff is None:
-            conversations.settle_rating(session=session, conversation_id=conversation_id, message_id=message_id)
+            resolution.settle_rating(session=session, conversation_id=conversation_id, message_id=message_id)
     for reply in turn.replies:
-        message = conversations.add_bot_reply(
+        message = messages.add_bot_reply(
             session=session, conversation_id=conversation_id, text=reply.text, payload=reply.payload
         )
         if message is not None:
@@ -153,7 +154,7 @@ def record(*, session: Session, conversation_id: uuid.UUID, message_id: int | No
     if turn.handoff is not None:
         said = conversations.customer_texts(session=session, conversation_id=conversation_id)
         packet = {**turn.handoff, "slots": {**(turn.handoff.get("slots") or {}), **contact_details(said)}}
-        event = conversations.hand_off(session=session, conversation_id=conversation_id, packet=packet)
+        event = ownership.hand_off(session=session, conversation_id=conversation_id, packet=packet)
         if event is not None:
             stored.append(event)
             handed_off = True
@@ -161,6 +162,6 @@ def record(*, session: Session, conversation_id: uuid.UUID, message_id: int | No
             if message_id is not None:
                 _keep_unanswered(session, conversation_id, message_id, turn.handoff)
     if message_id is not None:
-        conversations.mark_handled(session=session, message_id=message_id)
+        messages.mark_handled(session=session, message_id=message_id)
     conversation = conversations.get(session=session, conversation_id=conversation_id)
     return RecordedTurn(conversation=conversation, stored=stored, handed_off=handed_off, said=said)

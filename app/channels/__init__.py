@@ -1,6 +1,6 @@
 """The ways customers reach us; every message stored for a platform's customer is queued in the outbox."""
 
 from app.channels import outbox
-from app.conversations import service as conversations
+from app.conversations import timeline
 
-conversations.deliver_with(outbox.enqueue)
+timeline.deliver_with(outbox.enqueue)

@@ -23,11 +23,12 @@ from app.channels.meta import webhook as meta_webhook
 from app.channels.models import InboxEvent, InboxStatus
 from app.channels.outbox import SendFailed
 from app.channels.x import webhook as x_webhook
+from app.conversations import messages
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
 from app.customers import service as customers
 from app.db import SessionFactory, run_in_session
-from app.privacy.public import examine
+from app.privacy.public import assess_public_post
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,10 @@ def accept(*, session: Session, inbound: Inbound, event_key: str) -> Stored:
     )
     key = message_key(inbound.platform, event_key)
     platform = {"name": inbound.platform, "reply_to": inbound.reply_to, "link": inbound.link}
-    post = examine(inbound.text)
+    post = assess_public_post(inbound.text)
     here = _conversation(session, identity.customer_id, inbound.channel)
     if not inbound.public or post.private_reason is None:
-        message, created = conversations.add_customer_message(
+        message, created = messages.add_customer_message(
             session=session,
             conversation_id=here.id,
             text=inbound.text,
@@ -83,7 +84,7 @@ def accept(*, session: Session, inbound: Inbound, event_key: str) -> Stored:
         )
         return [(here, message)] if created else []
     masked = {"kinds": sorted(set(post.found)), "reason": post.private_reason}
-    public, created = conversations.add_customer_message(
+    public, created = messages.add_customer_message(
         session=session,
         conversation_id=here.id,
         text=post.masked,
@@ -98,7 +99,7 @@ def accept(*, session: Session, inbound: Inbound, event_key: str) -> Stored:
         private_target = {"recipient_id": inbound.sender_id}
     else:
         private_target = {"comment_id": inbound.reply_to["comment_id"], "private": "true"}
-    moved, _ = conversations.add_customer_message(
+    moved, _ = messages.add_customer_message(
         session=session,
         conversation_id=private.id,
         text=post.masked,
@@ -109,7 +110,7 @@ def accept(*, session: Session, inbound: Inbound, event_key: str) -> Stored:
             "from_public": {"conversation_id": str(here.id), "message_id": public.id, "link": inbound.link},
         },
     )
-    notice = conversations.tell_customer(
+    notice = messages.tell_customer(
         session=session,
         conversation_id=here.id,
         text=MOVED_TO_PRIVATE[inbound.platform],

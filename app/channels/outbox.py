@@ -26,7 +26,7 @@ from app.channels.events import (
 )
 from app.channels.models import OutboxItem, OutboxStatus
 from app.conversations.models import Author, Conversation, Kind, Message
-from app.conversations.service import DeliveryNotice
+from app.conversations.timeline import DeliveryNotice
 from app.timestamps import utcnow
 
 X_PUBLIC_LIMIT = 280
@@ -70,7 +70,7 @@ ROUTES = {
 }
 
 
-def wanted(conversation: Conversation, message: Message) -> bool:
+def goes_to_platform(conversation: Conversation, message: Message) -> bool:
     """Whether a stored message is for the customer on a platform (not web chat, not internal)."""
     if conversation.channel not in PLATFORM_CHANNELS or message.internal:
         return False
@@ -95,7 +95,7 @@ def last_inbound(session: Session, conversation_id: object) -> Message | None:
 def enqueue(session: Session, conversation: Conversation, message: Message) -> list[DeliveryNotice]:
     """Queue `message` for its platform if it is for the customer there; returns what the agents
     should be told about it."""
-    if not wanted(conversation, message):
+    if not goes_to_platform(conversation, message):
         return []
     assert message.id is not None
     inbound = last_inbound(session, conversation.id)

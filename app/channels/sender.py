@@ -16,8 +16,9 @@ from sqlmodel import Session, col, select
 from app.channels.drain import DrainLoop
 from app.channels.models import OutboxItem, OutboxStatus
 from app.channels.outbox import Delivered, SendFailed
+from app.conversations import messages
 from app.conversations import service as conversations
-from app.conversations.wire import StoredMessage, keep_message
+from app.conversations.wire import StoredMessage, store_message_event
 from app.customers import service as customers
 from app.db import SessionFactory, run_in_session
 from app.timestamps import utcnow
@@ -125,11 +126,11 @@ class Sender:
                 return None
             stored.status = OutboxStatus.dead
             session.add(stored)
-            note = conversations.note_undelivered(
+            note = messages.note_undelivered(
                 session=session, conversation_id=stored.conversation_id, message_id=stored.message_id, reason=reason
             )
             conversation = conversations.get(session=session, conversation_id=stored.conversation_id)
-            return keep_message(session, conversation, note)
+            return store_message_event(session, conversation, note)
 
         noted = await run_in_session(self._open_session, record, self._limiter)
         log.warning(

@@ -13,8 +13,7 @@ from typing import TextIO
 from sqlmodel import col, select
 
 from app.db import SessionFactory, make_engine, session_factory, unit_of_work
-from app.kb import service as articles
-from app.kb import tuned_models
+from app.kb import publishing, tuned_models
 from app.kb.importer import import_rows
 from app.kb.models import ArticleRecord, ArticleVersion
 from app.settings import Settings
@@ -126,8 +125,8 @@ def save(args: argparse.Namespace, open_session: SessionFactory) -> int:
         if not version.answer:
             unanswered += 1
             continue
-        article = articles.stored_article(version)
-        if isinstance(article, articles.Refused):
+        article = publishing.stored_article(version)
+        if isinstance(article, publishing.Refused):
             # Stored before a check existed, or by hand: the file would not import again.
             print(f"left out {article.slug!r} version {article.version}: {article.problem}", file=sys.stderr)
             left_out += 1
@@ -173,7 +172,7 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 def tune(args: argparse.Namespace, open_session: SessionFactory, settings: Settings) -> int:
     with unit_of_work(open_session) as session:
-        found = articles.published_articles(session=session)
+        found = publishing.published_articles(session=session)
     for refused in found.refused:
         print(f"left out {refused.slug!r} version {refused.version}: {refused.problem}", file=sys.stderr)
     published = found.articles

@@ -1,5 +1,5 @@
 """What a conversation's messages look like on the websockets, and how a stored one reaches them:
-kept in the owning agent's feed in its transaction, delivered after the commit."""
+stored in the owning agent's feed in its transaction, delivered after the commit."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,7 +10,7 @@ from sqlmodel import Session
 from app.conversations.models import Conversation, ConversationPublic, Message, MessagePublic, Owner
 from app.realtime import feed
 from app.realtime.hub import Hub
-from app.realtime.models import Event, Kept, News
+from app.realtime.models import Addressed, Event, Numbered
 
 
 def message_event(message: Message) -> Event:
@@ -30,26 +30,26 @@ def conversation_view(conversation: Conversation, history: Sequence[Message]) ->
 
 @dataclass(frozen=True)
 class StoredMessage:
-    """A message just stored, its event already kept in the owning agent's feed in the same
+    """A message just stored, its event already stored in the owning agent's feed in the same
     transaction: to deliver once that commits."""
 
     conversation: Conversation
     message: Message
     event: Event
-    kept: Kept
+    numbered: Numbered
 
 
-def keep_message(session: Session, conversation: Conversation, message: Message) -> StoredMessage:
-    """Keep a new message's event in the feed of the agent who has the conversation, notes included."""
+def store_message_event(session: Session, conversation: Conversation, message: Message) -> StoredMessage:
+    """Store a new message's event in the feed of the agent who has the conversation, notes included."""
     event = message_event(message)
-    news: News = []
+    addressed: Addressed = []
     if conversation.owner == Owner.agent and conversation.agent_id is not None:
-        news.append((conversation.agent_id, event))
-    return StoredMessage(conversation, message, event, feed.keep(session, news))
+        addressed.append((conversation.agent_id, event))
+    return StoredMessage(conversation, message, event, feed.number_and_store(session, addressed))
 
 
 def publish_message(hub: Hub, stored: StoredMessage) -> None:
     """Deliver a stored message to whoever follows it: the customer (unless internal) and the owning agent."""
     if not stored.message.internal:
         hub.to_conversation(stored.conversation.id, stored.event)
-    hub.to_agents(stored.kept)
+    hub.to_agents(stored.numbered)

@@ -13,7 +13,7 @@ from app.agents.models import Agent
 from app.assignment import service as assignment
 from app.assignment.service import Outcome
 from app.assignment.writer import BatchWriter
-from app.conversations import service as conversations
+from app.conversations import ownership
 from app.conversations.wire import message_event
 from app.db import SessionFactory, run_in_session
 from app.realtime.hub import Hub
@@ -44,13 +44,13 @@ class AssignmentFlows:
 
     async def run(self, change: Callable[[Session], Outcome]) -> Outcome:
         """Run one routing change, then tell agents, customers and supervisors."""
-        outcome = await self.submit(lambda session: assignment.keep(session, change(session)))
+        outcome = await self.submit(lambda session: assignment.store_in_feeds(session, change(session)))
         self.publish(outcome)
         return outcome
 
     def publish(self, outcome: Outcome) -> None:
-        """Deliver a committed outcome: what agents and supervisors get was kept by `assignment.keep`."""
-        self._hub.to_agents(outcome.kept)
+        """Deliver a committed outcome: what agents and supervisors get was stored by `assignment.store_in_feeds`."""
+        self._hub.to_agents(outcome.numbered)
         for message in outcome.to_customers:
             self._hub.to_conversation(message.conversation_id, message_event(message))
 
@@ -116,7 +116,7 @@ class AssignmentFlows:
         def describe(session: Session) -> Event:
             owned = [
                 assignment.agent_view(session, conversation.id)
-                for conversation in conversations.owned_by(session=session, agent_id=agent_id)
+                for conversation in ownership.owned_by(session=session, agent_id=agent_id)
             ]
             offers = assignment.open_offers_for(session=session, agent_id=agent_id)
             return {"type": "welcome", "conversations": owned, "offers": offers}

@@ -20,17 +20,18 @@ from app.assignment.service import Outcome
 from app.assistant import turns
 from app.assistant.rasa_client import BotUnavailable, RasaClient
 from app.channels.events import PLATFORM_CHANNELS
+from app.conversations import messages, ownership, resolution
 from app.conversations import service as conversations
 from app.conversations.language import detect
 from app.conversations.models import Conversation, Message, Owner
-from app.conversations.wire import StoredMessage, keep_message, message_event, publish_message
+from app.conversations.wire import StoredMessage, message_event, publish_message, store_message_event
 from app.db import SessionFactory, run_in_session
 from app.flows.assignment import AssignmentFlows
 from app.kb.live import LiveIndex
 from app.privacy.masking import for_the_bot
 from app.realtime import feed
 from app.realtime.hub import Hub
-from app.realtime.models import Kept
+from app.realtime.models import Numbered
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class ConversationFlows:
 
         def store_and_keep(session: Session) -> tuple[T, list[StoredMessage]]:
             answer, added = store(session)
-            return answer, [keep_message(session, conversation, message) for conversation, message in added]
+            return answer, [store_message_event(session, conversation, message) for conversation, message in added]
 
         answer, stored = await run_in_session(self._open_session, store_and_keep, limiter)
         for message in stored:
@@ -117,7 +118,7 @@ class ConversationFlows:
     async def recover(self) -> int:
         """Handle the messages a previous process stored but never finished with."""
         pending = await run_in_session(
-            self._open_session, lambda session: conversations.with_unhandled_messages(session=session)
+            self._open_session, lambda session: messages.with_unhandled_messages(session=session)
         )
         for conversation_id in pending:
             self.wake(conversation_id)
@@ -141,7 +142,7 @@ class ConversationFlows:
             message, conversation = await run_in_session(
                 self._open_session,
                 lambda session: (
-                    conversations.next_unhandled(session=session, conversation_id=conversation_id),
+                    messages.next_unhandled(session=session, conversation_id=conversation_id),
                     conversations.get(session=session, conversation_id=conversation_id),
                 ),
                 self._limiter,
@@ -170,7 +171,7 @@ class ConversationFlows:
 
         def record(session: Session) -> tuple[turns.RecordedTurn, list[StoredMessage], Outcome]:
             recorded = turns.record(session=session, conversation_id=conversation_id, message_id=message_id, turn=turn)
-            stored = [keep_message(session, recorded.conversation, message) for message in recorded.stored]
+            stored = [store_message_event(session, recorded.conversation, message) for message in recorded.stored]
             if not recorded.handed_off:
                 return recorded, stored, Outcome()
             now = utcnow()
@@ -179,7 +180,7 @@ class ConversationFlows:
                 recorded.conversation, turn.handoff or {}, now, self._assignment.sla, language
             )
             outcome = assignment.enqueue(session=session, policy=self._assignment.policy, work=work, now=now)
-            return recorded, stored, assignment.keep(session, outcome)
+            return recorded, stored, assignment.store_in_feeds(session, outcome)
 
         # A handoff changes the routing state, so it goes through the routing writer; a plain answer does not.
         if turn.handoff is not None:
@@ -233,7 +234,7 @@ class ConversationFlows:
         """Store and deliver an agent's reply (or private note); refused unless the agent owns the conversation."""
 
         def store(session: Session) -> tuple[Message, StoredMessage | None]:
-            message, created = conversations.add_agent_message(
+            message, created = messages.add_agent_message(
                 session=session,
                 conversation_id=conversation_id,
                 agent_id=agent_id,
@@ -244,7 +245,7 @@ class ConversationFlows:
             if not created:
                 return message, None
             conversation = conversations.get(session=session, conversation_id=conversation_id)
-            return message, keep_message(session, conversation, message)
+            return message, store_message_event(session, conversation, message)
 
         message, stored = await run_in_session(self._open_session, store)
         if stored is not None:
@@ -253,23 +254,23 @@ class ConversationFlows:
 
     async def agent_resolve(self, agent_id: int, conversation_id: uuid.UUID) -> Message:
         """Close the case, tell both sides, and free the agent's slot for waiting work."""
-        event = await self._leave_to_bot(agent_id, conversation_id, conversations.resolve)
+        event = await self._leave_to_bot(agent_id, conversation_id, resolution.resolve)
         self._handed_back.add(conversation_id)
         self.wake(conversation_id)
         return event
 
     async def agent_hand_back(self, agent_id: int, conversation_id: uuid.UUID) -> Message:
         """The bot answers again from the customer's next message; the agent's slot is freed."""
-        return await self._leave_to_bot(agent_id, conversation_id, conversations.hand_back)
+        return await self._leave_to_bot(agent_id, conversation_id, resolution.hand_back)
 
     async def _leave_to_bot(self, agent_id: int, conversation_id: uuid.UUID, leave: Callable[..., Message]) -> Message:
-        def change(session: Session) -> tuple[Message, Kept, Outcome]:
+        def change(session: Session) -> tuple[Message, Numbered, Outcome]:
             event = leave(session=session, conversation_id=conversation_id, agent_id=agent_id)
             policy = self._assignment.policy
             released = assignment.release(session=session, policy=policy, conversation_id=conversation_id, now=utcnow())
             # The agent hears of it although the conversation is no longer theirs.
-            told = feed.keep(session, [(agent_id, message_event(event))])
-            return event, told, assignment.keep(session, released)
+            told = feed.number_and_store(session, [(agent_id, message_event(event))])
+            return event, told, assignment.store_in_feeds(session, released)
 
         event, told, outcome = await self._assignment.submit(change)
         self._hub.to_conversation(conversation_id, message_event(event))
@@ -281,7 +282,7 @@ class ConversationFlows:
         """Show the customer that the agent is typing; nothing is stored."""
         await run_in_session(
             self._open_session,
-            lambda s: conversations.owned_by_agent(session=s, conversation_id=conversation_id, agent_id=agent_id),
+            lambda s: ownership.owned_by_agent(session=s, conversation_id=conversation_id, agent_id=agent_id),
         )
         self._hub.to_conversation(conversation_id, {"type": "typing", "author": "agent", "typing": typing})
 

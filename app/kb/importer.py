@@ -13,7 +13,8 @@ from sqlmodel import Session
 from app.agents.models import Agent
 from app.db import SessionFactory, unit_of_work
 from app.errors import DomainError
-from app.kb import service as articles
+from app.kb import articles, publishing
+from app.kb.content import Content
 from app.kb.models import ArticleRecord, ArticleStatus
 from knowledge.formats import Row
 
@@ -89,7 +90,7 @@ def _write(session: Session, row: Row, publish: bool, author: Agent | None) -> t
     """Write one article; returns whether it was created, updated or unchanged, and whether it went live."""
     article = row.article
     assert article is not None
-    content = articles.Content.of_article(article)
+    content = Content.of_article(article)
     existing = session.get(ArticleRecord, article.slug)
     if existing is None:
         articles.create(session=session, slug=article.slug, content=content, author=author, note="imported")
@@ -100,16 +101,16 @@ def _write(session: Session, row: Row, publish: bool, author: Agent | None) -> t
             session=session, slug=article.slug, content=content, author=author, base_version=None, note="imported"
         )
         kind = "unchanged" if existing.current_version == before else "updated"
-    wanted = ArticleStatus.published if publish else ArticleStatus(row.status or ArticleStatus.draft)
+    target_status = ArticleStatus.published if publish else ArticleStatus(row.status or ArticleStatus.draft)
     went_live = False
-    if wanted == ArticleStatus.published:
+    if target_status == ArticleStatus.published:
         live_before = articles.head(session=session, slug=article.slug).published_version
-        went_live = articles.publish(session=session, slug=article.slug).published_version != live_before
-    elif wanted == ArticleStatus.archived:
-        articles.archive(session=session, slug=article.slug)
+        went_live = publishing.publish(session=session, slug=article.slug).published_version != live_before
+    elif target_status == ArticleStatus.archived:
+        publishing.archive(session=session, slug=article.slug)
     elif (
-        wanted == ArticleStatus.in_review
+        target_status == ArticleStatus.in_review
         and articles.head(session=session, slug=article.slug).status == ArticleStatus.draft
     ):
-        articles.submit_for_review(session=session, slug=article.slug)
+        publishing.submit_for_review(session=session, slug=article.slug)
     return kind, went_live

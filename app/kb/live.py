@@ -22,8 +22,8 @@ import anyio.to_thread
 from sqlmodel import Session
 
 from app.db import SessionFactory, run_in_session
-from app.kb import service as articles
-from app.kb.service import Refused
+from app.kb import publishing
+from app.kb.publishing import Refused
 from knowledge import Article, Embedder, EmbeddingCache, KnowledgeIndex, Match, Vectors, phrasings_of
 from knowledge.index import EXACT_UP_TO
 
@@ -41,7 +41,7 @@ class Snapshot:
     version: int
     checksum: str
     articles: list[Article]
-    # Published versions that make no valid article, left out: see `articles.published_articles`.
+    # Published versions that make no valid article, left out: see `publishing.published_articles`.
     refused: list[Refused]
 
 
@@ -50,9 +50,9 @@ def checksum(published: list[Article]) -> str:
 
 
 def read_snapshot(session: Session) -> Snapshot:
-    published = articles.published_articles(session=session)
+    published = publishing.published_articles(session=session)
     return Snapshot(
-        articles.knowledge_version(session=session),
+        publishing.knowledge_version(session=session),
         checksum(published.articles),
         published.articles,
         published.refused,

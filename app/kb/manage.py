@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from app.db import run_in_session
 from app.deps import CurrentKnowledgeManager, ServicesDep
-from app.kb import clusters, insights
-from app.kb import service as articles
+from app.kb import articles, clusters, insights, publishing
+from app.kb.content import Content
 from app.kb.models import ArticleStatus, UnansweredQuestion
 from app.kb.schemas import (
     ArticleCreate,
@@ -139,25 +139,25 @@ async def _step(services: Services, slug: str, step: Callable[..., object], live
 @router.post("/articles/{slug}/review")
 async def submit_for_review(slug: str, services: ServicesDep, _: CurrentKnowledgeManager) -> ArticleOut:
     """Mark the draft as ready for a second pair of eyes."""
-    return await _step(services, slug, articles.submit_for_review, live=False)
+    return await _step(services, slug, publishing.submit_for_review, live=False)
 
 
 @router.post("/articles/{slug}/publish")
 async def publish(slug: str, services: ServicesDep, _: CurrentKnowledgeManager) -> ArticleOut:
     """The newest version answers customers, searchable by the time this returns."""
-    return await _step(services, slug, articles.publish, live=True)
+    return await _step(services, slug, publishing.publish, live=True)
 
 
 @router.post("/articles/{slug}/unpublish")
 async def unpublish(slug: str, services: ServicesDep, _: CurrentKnowledgeManager) -> ArticleOut:
     """No version of the article answers customers any more."""
-    return await _step(services, slug, articles.unpublish, live=True)
+    return await _step(services, slug, publishing.unpublish, live=True)
 
 
 @router.post("/articles/{slug}/archive")
 async def archive(slug: str, services: ServicesDep, _: CurrentKnowledgeManager) -> ArticleOut:
     """Take the article out of use and out of the default list."""
-    return await _step(services, slug, articles.archive, live=True)
+    return await _step(services, slug, publishing.archive, live=True)
 
 
 @router.post("/articles/{slug}/rollback")
@@ -165,7 +165,7 @@ async def rollback(slug: str, body: Rollback, services: ServicesDep, author: Cur
     """A new version with an earlier one's content; live at once if the article is published."""
 
     def back(session: Session) -> ArticleOut:
-        articles.rollback(session=session, slug=slug, to_version=body.version, author=author)
+        publishing.rollback(session=session, slug=slug, to_version=body.version, author=author)
         return _view(session, slug)
 
     return await _change(services, back)
@@ -203,7 +203,7 @@ async def diff(
 async def preview(slug: str, body: ArticleEdit, services: ServicesDep, _: CurrentKnowledgeManager) -> Preview:
     """Which recent customer questions this article would get, as written in the editor now."""
     content = body.content().checked(slug)
-    draft = articles.Content(**{**content.__dict__, "answer": content.answer or "-"}).as_article(slug, version=0)
+    draft = Content(**{**content.__dict__, "answer": content.answer or "-"}).as_article(slug, version=0)
 
     questions = await run_in_session(services.open_session, lambda s: insights.recent_questions(session=s))
     threshold = services.settings.kb_answer_threshold
@@ -233,10 +233,10 @@ async def embedded(services: Services, questions: list[UnansweredQuestion]) -> n
         model, fresh = await services.knowledge.embed([q.text for q in stale])
         kept = {q.id: vector.tobytes() for q, vector in zip(stale, fresh, strict=True)}
 
-        def keep(session: Session, kept: dict[int | None, bytes] = kept, model: str = model) -> None:
+        def store_vectors(session: Session, kept: dict[int | None, bytes] = kept, model: str = model) -> None:
             insights.keep_embeddings(session=session, vectors=kept, model=model)
 
-        await run_in_session(services.open_session, keep)
+        await run_in_session(services.open_session, store_vectors)
         for question in stale:
             question.embedding, question.embedding_model = kept[question.id], model
         # The model may have changed while these were embedded: then the others are stale too.
@@ -280,7 +280,7 @@ async def draft_from_questions(
 
     def draft(session: Session) -> ArticleOut:
         questions = insights.resolve_unanswered(session=session, question_ids=body.question_ids, slug=body.slug)
-        content = articles.Content(title=body.title, questions=tuple(q.text for q in questions), answer="")
+        content = Content(title=body.title, questions=tuple(q.text for q in questions), answer="")
         articles.create(
             session=session, slug=body.slug, content=content, author=author, note="from unanswered questions"
         )

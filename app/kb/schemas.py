@@ -5,8 +5,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from app.kb.content import Content
 from app.kb.models import ArticleRecord, ArticleStatus, ArticleVersion
-from app.kb.service import Content
 from app.limits import RowId, VersionNumber
 from knowledge import LIMITS
 

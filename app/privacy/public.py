@@ -22,7 +22,8 @@ class PublicPost:
     private_reason: str | None
 
 
-def examine(text: str) -> PublicPost:
+def assess_public_post(text: str) -> PublicPost:
+    """The post as it may be stored, personal data masked, and why it must be answered in private, if it must."""
     masked = mask(text)
     if masked.changed:
         kinds = ", ".join(sorted(set(masked.found)))

@@ -2,8 +2,8 @@
 reconnects, to this instance or another, after a network drop or a restart, asks for what came after
 the last number it saw and gets exactly that: in order, with no duplicate and no gap.
 
-Events are kept in the transaction of the change they tell of (`keep`): the change and its news
-commit together or not at all, and delivery costs no transaction of its own."""
+Events are stored in the transaction of the change they tell of (`number_and_store`): the change and
+its events commit together or not at all, and delivery costs no transaction of its own."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, col, select
 
 from app.agents.models import Agent, Role
-from app.realtime.models import AgentEvent, Event, Kept, News
+from app.realtime.models import Addressed, AgentEvent, Event, Numbered
 from app.timestamps import utcnow
 
 # A console further behind than this starts again from a fresh snapshot rather than a replay.
@@ -49,11 +49,11 @@ def append(session: Session, agent_id: int, events: Sequence[Event]) -> list[Eve
     return numbered
 
 
-def keep(session: Session, news: News) -> Kept:
-    """Number and keep events, each agent's in the order given; the caller delivers them after commit."""
+def number_and_store(session: Session, addressed: Addressed) -> Numbered:
+    """Number and store events, each agent's in the order given; the caller delivers them after commit."""
     by_agent: dict[int, list[Event]] = defaultdict(list)
     everyone: list[int] | None = None
-    for agent_id, event in news:
+    for agent_id, event in addressed:
         if agent_id is None:
             everyone = supervisors(session) if everyone is None else everyone
             for supervisor in everyone:
@@ -61,10 +61,10 @@ def keep(session: Session, news: News) -> Kept:
         else:
             by_agent[agent_id].append(event)
     # Agents in id order: two instances writing to the same agents lock their rows in the same order.
-    kept: Kept = []
+    numbered: Numbered = []
     for agent_id in sorted(by_agent):
-        kept += [(agent_id, event) for event in append(session, agent_id, by_agent[agent_id])]
-    return kept
+        numbered += [(agent_id, event) for event in append(session, agent_id, by_agent[agent_id])]
+    return numbered
 
 
 def supervisors(session: Session) -> list[int]:

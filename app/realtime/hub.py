@@ -1,7 +1,7 @@
 """Live delivery to connected websockets: customers follow a conversation, agents follow themselves.
 
 Publishing never waits on a client or the database. An agent's events arrive here already numbered
-and kept in their feed, by the transaction that made the change (`app/realtime/feed.keep`); every
+and kept in their feed, by the transaction that made the change (`app/realtime/feed.number_and_store`); every
 instance delivers them (through the bus) to that agent's connections. Each connection has a bounded
 queue drained by its own task; a client too slow to keep up is disconnected with a reason and catches
 up when it reconnects.
@@ -22,7 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 from app.db import SessionFactory, run_in_session
 from app.realtime import feed
 from app.realtime.bus import Bus
-from app.realtime.models import Event, Kept
+from app.realtime.models import Event, Numbered
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -126,9 +126,9 @@ class Hub:
         self._deliver_to_conversation(conversation_id, event)
         self._bus.publish({"conversation_id": str(conversation_id), "event": event})
 
-    def to_agents(self, kept: Kept) -> None:
-        """Deliver events numbered and kept in a transaction that has committed."""
-        for agent_id, event in kept:
+    def to_agents(self, numbered: Numbered) -> None:
+        """Deliver events numbered and stored in a transaction that has committed."""
+        for agent_id, event in numbered:
             self._deliver_to_agent(agent_id, event)
             self._bus.publish({"agent_id": agent_id, "event": event})
 

@@ -10,10 +10,10 @@ from app.timestamps import UTCDateTime, utcnow
 
 # What travels over a websocket: a JSON object with a "type".
 Event = dict[str, Any]
-# Events for agents' feeds, before numbering: None stands for every supervisor.
-News = list[tuple[int | None, Event]]
-# Events numbered and kept in agents' feeds, in the transaction that caused them: to deliver once it commits.
-Kept = list[tuple[int, Event]]
+# Events addressed to agents' feeds, before numbering: None stands for every supervisor.
+Addressed = list[tuple[int | None, Event]]
+# Events numbered and stored in agents' feeds, in the transaction that caused them: to deliver once it commits.
+Numbered = list[tuple[int, Event]]
 
 
 class AgentEvent(SQLModel, table=True):

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from app.cli.background import Stack
 from app.db import make_engine, session_factory, unit_of_work
-from app.kb import service as articles
+from app.kb import articles
 from knowledge import OnnxEmbedder
 from tests.browser import signing
 from tests.support.accounts import add_person

@@ -11,10 +11,10 @@ from app.agents.models import Agent, Role
 from app.channels import inbox
 from app.channels.meta.webhook import split
 from app.channels.webchat import service as webchat
-from app.conversations import service as conversations
+from app.conversations import ownership
 from app.conversations.models import Conversation
-from app.kb import insights
-from app.kb import service as kb
+from app.kb import articles, insights
+from app.kb.content import Content
 from app.kb.models import ArticleRecord, UnansweredQuestion
 from bench import platform_payloads as p
 
@@ -59,15 +59,15 @@ def owned_conversation(session: Session) -> tuple[Conversation, Agent]:
     created = conversation(session)
     owner, _ = agent(session)
     assert owner.id is not None
-    conversations.hand_off(session=session, conversation_id=created.id, packet={"reason": "customer_request"})
-    conversations.assign(session=session, conversation_id=created.id, agent=owner)
+    ownership.hand_off(session=session, conversation_id=created.id, packet={"reason": "customer_request"})
+    ownership.assign(session=session, conversation_id=created.id, agent=owner)
     return created, owner
 
 
 def article(session: Session, slug: str) -> ArticleRecord:
     """A new draft article, titled by its slug and asked as `"{slug}?"`."""
-    content = kb.Content(title=slug, questions=(f"{slug}?",), answer="...")
-    created = kb.create(session=session, slug=slug, content=content, author=None)
+    content = Content(title=slug, questions=(f"{slug}?",), answer="...")
+    created = articles.create(session=session, slug=slug, content=content, author=None)
     session.commit()
     return created
 

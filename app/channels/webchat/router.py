@@ -18,6 +18,7 @@ from app.channels.webchat.schemas import (
     SessionCreate,
     SessionCreated,
 )
+from app.conversations import messages
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, MessagePublic
 from app.conversations.wire import message_event
@@ -97,7 +98,7 @@ async def send_message(
         # The same object as the one the message updates: it is the row as the message left it.
         conversation = webchat.authorize(session=session, token=token, conversation_id=conversation_id)
         admit_message(session=session, limits=limits, customer_id=conversation.customer_id, address=address, now=now)
-        message, created = conversations.add_customer_message(
+        message, created = messages.add_customer_message(
             session=session,
             conversation_id=conversation_id,
             text=body.text,
@@ -117,13 +118,13 @@ async def answer_feedback(
 ) -> Feedback:
     """The customer says whether a bot answer helped; knowledge managers see it per article."""
 
-    def keep(session: Session) -> None:
+    def record_feedback(session: Session) -> None:
         webchat.authorize(session=session, token=token, conversation_id=conversation_id)
         insights.give_feedback(
             session=session, conversation_id=conversation_id, message_id=message_id, helpful=body.helpful
         )
 
-    await run_in_session(services.open_session, keep)
+    await run_in_session(services.open_session, record_feedback)
     return body
 
 

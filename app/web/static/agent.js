@@ -34,7 +34,7 @@ function showError(text) {
   $("detail-error").textContent = text;
 }
 
-function keep(view) {
+function storeConversation(view) {
   const existing = state.conversations.get(view.conversation.id);
   const history = existing ? existing.history : new Map();
   for (const message of view.history) history.set(message.seq, message);
@@ -82,7 +82,7 @@ function handle(event) {
       $("alerts-panel").hidden = event.agent.role !== "supervisor";
       state.offers = new Map(event.offers.map((offer) => [offer.offer.id, offer]));
       state.conversations = new Map();
-      event.conversations.forEach(keep);
+      event.conversations.forEach(storeConversation);
       if (!state.conversations.has(state.selected)) state.selected = null;
       $("status").textContent = `${event.agent.name} · Online`;
       break;
@@ -153,7 +153,7 @@ function drawOffers() {
       command("accept", { offer_id: offer.offer.id }, (answer) => {
         if (answer.type === "error") return showError(answer.detail);
         state.offers.delete(offer.offer.id);
-        keep(answer.result);
+        storeConversation(answer.result);
         state.selected = answer.result.conversation.id;
         draw();
         $("reply").focus();

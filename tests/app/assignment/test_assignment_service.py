@@ -14,6 +14,7 @@ from app.assignment import service as assignment
 from app.assignment.models import Alert, AlertKind, WorkItem
 from app.assignment.overview import overview
 from app.assignment.service import Outcome, RoutingRefused
+from app.conversations import ownership
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Owner
 from app.db import SessionFactory, make_engine, session_factory, unit_of_work
@@ -61,7 +62,7 @@ class Service:
         def go(session: Session) -> tuple[Conversation, Outcome]:
             conversation = factories.conversation(session)
             packet = {"reason": "customer_request", "skills": skills or []}
-            conversations.hand_off(session=session, conversation_id=conversation.id, packet=packet)
+            ownership.hand_off(session=session, conversation_id=conversation.id, packet=packet)
             work = assignment.work_for_handoff(conversation, packet, self.now, timedelta(minutes=5))
             return conversation, assignment.enqueue(session=session, policy=POLICY, work=work, now=self.now)
 

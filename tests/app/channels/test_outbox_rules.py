@@ -9,6 +9,7 @@ from app.channels.events import Inbound
 from app.channels.intake import accept
 from app.channels.models import OutboxItem, OutboxStatus
 from app.channels.outbox import X_PUBLIC_LIMIT
+from app.conversations import messages, ownership
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
 from tests.support import factories
@@ -40,13 +41,13 @@ def agent_takes(session: Session, conversation: Conversation) -> int:
     assert agent.id is not None
     conversation.owner = conversation.owner.__class__("queue")
     session.add(conversation)
-    conversations.assign(session=session, conversation_id=conversation.id, agent=agent)
+    ownership.assign(session=session, conversation_id=conversation.id, agent=agent)
     return agent.id
 
 
 def test_a_bot_reply_within_a_day_is_a_response(session: Session) -> None:
     conversation = customer_writes(session, "messenger", hours_ago=23)
-    conversations.add_bot_reply(session=session, conversation_id=conversation.id, text="Hi!")
+    messages.add_bot_reply(session=session, conversation_id=conversation.id, text="Hi!")
 
     (item,) = items(session)
     assert item.status == OutboxStatus.pending and item.kind == "dm"
@@ -56,7 +57,7 @@ def test_a_bot_reply_within_a_day_is_a_response(session: Session) -> None:
 def test_after_a_day_only_a_person_may_answer_and_tagged_as_a_human_agent(session: Session) -> None:
     conversation = customer_writes(session, "messenger", hours_ago=30)
     agent_id = agent_takes(session, conversation)
-    conversations.add_agent_message(
+    messages.add_agent_message(
         session=session,
         conversation_id=conversation.id,
         agent_id=agent_id,
@@ -72,7 +73,7 @@ def test_after_a_day_only_a_person_may_answer_and_tagged_as_a_human_agent(sessio
 def test_after_seven_days_nobody_may_answer_and_the_agent_is_told_why(session: Session) -> None:
     conversation = customer_writes(session, "instagram", hours_ago=24 * 8)
     agent_id = agent_takes(session, conversation)
-    reply, _ = conversations.add_agent_message(
+    reply, _ = messages.add_agent_message(
         session=session, conversation_id=conversation.id, agent_id=agent_id, text="Hello again", client_message_id=None
     )
 
@@ -88,7 +89,7 @@ def test_a_long_public_reply_on_x_uses_the_articles_short_form(session: Session)
     conversation = customer_writes(session, "x_mention")
     long_answer = "word " * 100
     payload = {"answer": {"short_answer": "Shipping takes 2-4 days: kestrel.example/shipping"}}
-    conversations.add_bot_reply(session=session, conversation_id=conversation.id, text=long_answer, payload=payload)
+    messages.add_bot_reply(session=session, conversation_id=conversation.id, text=long_answer, payload=payload)
 
     (item,) = items(session)
     assert item.text == "Shipping takes 2-4 days: kestrel.example/shipping" and item.kind == "tweet_reply"
@@ -98,7 +99,7 @@ def test_a_long_public_reply_on_x_uses_the_articles_short_form(session: Session)
 def test_a_long_public_reply_on_x_without_a_short_form_is_split_in_numbered_parts(session: Session) -> None:
     conversation = customer_writes(session, "x_mention")
     long_answer = " ".join(f"word{n}" for n in range(120))
-    conversations.add_bot_reply(session=session, conversation_id=conversation.id, text=long_answer)
+    messages.add_bot_reply(session=session, conversation_id=conversation.id, text=long_answer)
 
     parts = [item.text for item in items(session)]
     assert len(parts) > 1 and all(len(part) <= X_PUBLIC_LIMIT for part in parts)
@@ -110,6 +111,6 @@ def test_a_long_public_reply_on_x_without_a_short_form_is_split_in_numbered_part
 
 def test_web_chat_replies_never_enter_the_outbox(session: Session) -> None:
     conversation = factories.conversation(session)
-    conversations.add_bot_reply(session=session, conversation_id=conversation.id, text="Hi!")
+    messages.add_bot_reply(session=session, conversation_id=conversation.id, text="Hi!")
 
     assert items(session) == []

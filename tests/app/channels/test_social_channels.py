@@ -18,7 +18,7 @@ from app.agents.models import Role
 from app.channels.models import InboxEvent, InboxStatus, OutboxItem, OutboxStatus
 from app.channels.signatures import meta_signature
 from app.cli.background import LiveServer
-from app.conversations import service as conversations
+from app.conversations import messages
 from app.conversations.models import Author, Conversation, Message
 from app.customers import service as customers
 from app.db import make_engine, session_factory, unit_of_work
@@ -445,7 +445,7 @@ async def test_a_reply_outside_metas_24_hour_window_is_refused_with_the_reason(
         assert stored is not None
         stored.created_at = stored.created_at - timedelta(hours=30)
         session.add(stored)
-        conversations.tell_customer(
+        messages.tell_customer(
             session=session, conversation_id=customer.conversation_id, text="A late notice", payload={"deliver": True}
         )
 

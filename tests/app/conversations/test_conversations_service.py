@@ -6,6 +6,7 @@ import uuid
 import pytest
 from sqlmodel import Session, select
 
+from app.conversations import messages, ownership, resolution
 from app.conversations import service as conversations
 from app.conversations.models import Author, Message, Owner, Status
 from app.db import make_engine, session_factory, unit_of_work
@@ -24,10 +25,10 @@ def test_messages_get_consecutive_sequence_numbers_in_order(session: Session) ->
     conversation = factories.conversation(session)
 
     for n in range(5):
-        conversations.add_customer_message(
+        messages.add_customer_message(
             session=session, conversation_id=conversation.id, text=f"message {n}", client_message_id=f"c{n}"
         )
-        conversations.add_bot_reply(session=session, conversation_id=conversation.id, text=f"reply {n}")
+        messages.add_bot_reply(session=session, conversation_id=conversation.id, text=f"reply {n}")
     session.commit()
 
     history = conversations.history(session=session, conversation_id=conversation.id)
@@ -38,9 +39,7 @@ def test_messages_get_consecutive_sequence_numbers_in_order(session: Session) ->
 @pytest.mark.parametrize("after_seq", [2**31 - 1, 2**31, 2**63 - 1, 2**70])
 def test_a_seq_past_what_the_column_holds_is_after_every_message(session: Session, after_seq: int) -> None:
     conversation = factories.conversation(session)
-    conversations.add_customer_message(
-        session=session, conversation_id=conversation.id, text="hi", client_message_id="c"
-    )
+    messages.add_customer_message(session=session, conversation_id=conversation.id, text="hi", client_message_id="c")
     session.commit()
 
     assert conversations.history(session=session, conversation_id=conversation.id, after_seq=after_seq) == []
@@ -49,10 +48,10 @@ def test_a_seq_past_what_the_column_holds_is_after_every_message(session: Sessio
 def test_repeated_client_message_id_returns_the_first_message_and_stores_nothing(session: Session) -> None:
     conversation = factories.conversation(session)
 
-    first, created = conversations.add_customer_message(
+    first, created = messages.add_customer_message(
         session=session, conversation_id=conversation.id, text="where is my order?", client_message_id="abc"
     )
-    again, created_again = conversations.add_customer_message(
+    again, created_again = messages.add_customer_message(
         session=session, conversation_id=conversation.id, text="something else", client_message_id="abc"
     )
     session.commit()
@@ -67,26 +66,26 @@ def test_customer_message_to_the_bot_waits_to_be_handled_but_not_when_a_person_o
     conversation = factories.conversation(session)
     agent, _ = factories.agent(session)
 
-    to_bot, _ = conversations.add_customer_message(
+    to_bot, _ = messages.add_customer_message(
         session=session, conversation_id=conversation.id, text="hi", client_message_id="1"
     )
-    conversations.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "customer_request"})
-    conversations.assign(session=session, conversation_id=conversation.id, agent=agent)
-    to_agent, _ = conversations.add_customer_message(
+    ownership.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "customer_request"})
+    ownership.assign(session=session, conversation_id=conversation.id, agent=agent)
+    to_agent, _ = messages.add_customer_message(
         session=session, conversation_id=conversation.id, text="hello?", client_message_id="2"
     )
     session.commit()
 
     assert to_bot.handled_at is None
     assert to_agent.handled_at is not None
-    assert conversations.next_unhandled(session=session, conversation_id=conversation.id) == to_bot
+    assert messages.next_unhandled(session=session, conversation_id=conversation.id) == to_bot
 
 
 def test_bot_reply_is_dropped_once_the_bot_no_longer_owns_the_conversation(session: Session) -> None:
     conversation = factories.conversation(session)
-    conversations.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "no_answer"})
+    ownership.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "no_answer"})
 
-    reply = conversations.add_bot_reply(session=session, conversation_id=conversation.id, text="late answer")
+    reply = messages.add_bot_reply(session=session, conversation_id=conversation.id, text="late answer")
     session.commit()
 
     assert reply is None
@@ -98,7 +97,7 @@ def test_handoff_moves_the_conversation_to_the_queue_with_its_packet(session: Se
     conversation = factories.conversation(session)
     packet = {"reason": "no_answer", "intent": {"name": "faq", "confidence": 0.91}, "skills": ["billing"]}
 
-    event = conversations.hand_off(session=session, conversation_id=conversation.id, packet=packet)
+    event = ownership.hand_off(session=session, conversation_id=conversation.id, packet=packet)
     session.commit()
 
     refreshed = conversations.get(session=session, conversation_id=conversation.id)
@@ -110,9 +109,9 @@ def test_handoff_moves_the_conversation_to_the_queue_with_its_packet(session: Se
 
 def test_a_second_handoff_changes_nothing(session: Session) -> None:
     conversation = factories.conversation(session)
-    conversations.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "no_answer"})
+    ownership.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "no_answer"})
 
-    again = conversations.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "other"})
+    again = ownership.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "other"})
 
     assert again is None
 
@@ -122,7 +121,7 @@ def test_only_a_queued_conversation_can_be_assigned(session: Session) -> None:
     agent, _ = factories.agent(session)
 
     with pytest.raises(NotConversationOwner, match="owned by bot"):
-        conversations.assign(session=session, conversation_id=conversation.id, agent=agent)
+        ownership.assign(session=session, conversation_id=conversation.id, agent=agent)
 
 
 def test_only_the_owning_agent_may_reply(session: Session) -> None:
@@ -130,15 +129,15 @@ def test_only_the_owning_agent_may_reply(session: Session) -> None:
     owner, _ = factories.agent(session)
     other, _ = factories.agent(session)
     assert owner.id is not None and other.id is not None
-    conversations.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "customer_request"})
-    conversations.assign(session=session, conversation_id=conversation.id, agent=owner)
+    ownership.hand_off(session=session, conversation_id=conversation.id, packet={"reason": "customer_request"})
+    ownership.assign(session=session, conversation_id=conversation.id, agent=owner)
     session.commit()
 
     with pytest.raises(NotConversationOwner, match=f"agent {other.id} does not own"):
-        conversations.add_agent_message(
+        messages.add_agent_message(
             session=session, conversation_id=conversation.id, agent_id=other.id, text="hi", client_message_id=None
         )
-    reply, created = conversations.add_agent_message(
+    reply, created = messages.add_agent_message(
         session=session, conversation_id=conversation.id, agent_id=owner.id, text="Hi, I'm here", client_message_id="r1"
     )
     assert created and reply.author == Author.agent
@@ -150,7 +149,7 @@ def test_an_agent_cannot_speak_in_a_conversation_the_bot_owns(session: Session) 
     assert agent.id is not None
 
     with pytest.raises(NotConversationOwner, match="owner: bot"):
-        conversations.add_agent_message(
+        messages.add_agent_message(
             session=session, conversation_id=conversation.id, agent_id=agent.id, text="hi", client_message_id=None
         )
 
@@ -159,11 +158,11 @@ def test_resolve_returns_the_conversation_to_the_bot_and_a_new_message_reopens_i
     conversation, agent = factories.owned_conversation(session)
     assert agent.id is not None
 
-    conversations.resolve(session=session, conversation_id=conversation.id, agent_id=agent.id)
+    resolution.resolve(session=session, conversation_id=conversation.id, agent_id=agent.id)
     resolved = conversations.get(session=session, conversation_id=conversation.id)
     assert (resolved.status, resolved.owner, resolved.agent_id) == (Status.resolved, Owner.bot, None)
 
-    conversations.add_customer_message(
+    messages.add_customer_message(
         session=session, conversation_id=conversation.id, text="one more thing", client_message_id="later"
     )
     reopened = conversations.get(session=session, conversation_id=conversation.id)
@@ -174,9 +173,7 @@ def test_unknown_conversation_is_named_in_the_error(session: Session) -> None:
     missing = uuid.uuid4()
 
     with pytest.raises(ConversationNotFound, match=str(missing)):
-        conversations.add_customer_message(
-            session=session, conversation_id=missing, text="hello", client_message_id=None
-        )
+        messages.add_customer_message(session=session, conversation_id=missing, text="hello", client_message_id=None)
 
 
 def test_concurrent_writers_never_share_a_sequence_number(database_url: str) -> None:
@@ -191,7 +188,7 @@ def test_concurrent_writers_never_share_a_sequence_number(database_url: str) -> 
         try:
             for n in range(10):
                 with unit_of_work(open_session) as session:
-                    conversations.add_customer_message(
+                    messages.add_customer_message(
                         session=session, conversation_id=conversation_id, text="x", client_message_id=f"{worker}-{n}"
                     )
         except BaseException as exc:
@@ -214,15 +211,15 @@ def test_requeue_and_transfer_return_an_agents_conversation_to_the_queue_with_a_
     conversation, agent = factories.owned_conversation(session)
     assert agent.id is not None
 
-    moved = conversations.transfer(
+    moved = ownership.transfer(
         session=session, conversation_id=conversation.id, agent_id=agent.id, to="team billing", note="refund > 500"
     )
     assert moved.internal and moved.text == "Transferred to team billing: refund > 500"
     assert conversations.get(session=session, conversation_id=conversation.id).owner == Owner.queue
     with pytest.raises(NotConversationOwner, match="owned by queue, not an agent"):
-        conversations.requeue(session=session, conversation_id=conversation.id, reason="lost")
+        ownership.requeue(session=session, conversation_id=conversation.id, reason="lost")
 
-    conversations.assign(session=session, conversation_id=conversation.id, agent=agent)
-    back = conversations.requeue(session=session, conversation_id=conversation.id, reason="agent lost")
+    ownership.assign(session=session, conversation_id=conversation.id, agent=agent)
+    back = ownership.requeue(session=session, conversation_id=conversation.id, reason="agent lost")
     assert back.payload == {"event": "requeued", "agent_id": agent.id, "reason": "agent lost"}
     assert conversations.get(session=session, conversation_id=conversation.id).agent_id is None

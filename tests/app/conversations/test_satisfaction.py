@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from app.assistant import turns
-from app.conversations import service as conversations
+from app.conversations import messages, resolution
 from app.conversations.models import Status
 from app.conversations.reports import satisfaction
 from app.kb import insights
@@ -17,10 +17,10 @@ from tests.support import factories
 
 def test_ratings_are_kept_and_reported_with_their_distribution(session: Session) -> None:
     first, second, third = (factories.conversation(session) for _ in range(3))
-    conversations.rate(session=session, conversation_id=first.id, score=5)
-    conversations.rate(session=session, conversation_id=second.id, score=2)
-    conversations.rate(session=session, conversation_id=third.id, score=3)
-    event = conversations.rate(session=session, conversation_id=third.id, score=4)
+    resolution.rate(session=session, conversation_id=first.id, score=5)
+    resolution.rate(session=session, conversation_id=second.id, score=2)
+    resolution.rate(session=session, conversation_id=third.id, score=3)
+    event = resolution.rate(session=session, conversation_id=third.id, score=4)
     session.commit()
 
     report = satisfaction(session=session, since=utcnow() - timedelta(days=1))
@@ -35,7 +35,7 @@ def test_a_rating_outside_one_to_five_is_refused(session: Session) -> None:
     conversation = factories.conversation(session)
 
     with pytest.raises(ValueError, match="1 to 5"):
-        conversations.rate(session=session, conversation_id=conversation.id, score=0)
+        resolution.rate(session=session, conversation_id=conversation.id, score=0)
 
 
 def test_did_not_help_marks_the_latest_answer_from_that_article_not_yet_settled(session: Session) -> None:
@@ -43,7 +43,7 @@ def test_did_not_help_marks_the_latest_answer_from_that_article_not_yet_settled(
         factories.article(session, slug)
     conversation = factories.conversation(session)
     replies = [
-        conversations.add_bot_reply(session=session, conversation_id=conversation.id, text=text)
+        messages.add_bot_reply(session=session, conversation_id=conversation.id, text=text)
         for text in ("old answer", "other answer", "new answer")
     ]
     old, other, new = (
@@ -64,13 +64,13 @@ def test_did_not_help_marks_the_latest_answer_from_that_article_not_yet_settled(
 def resolved_conversation(session: Session) -> uuid.UUID:
     conversation, agent = factories.owned_conversation(session)
     assert agent.id is not None
-    conversations.resolve(session=session, conversation_id=conversation.id, agent_id=agent.id)
+    resolution.resolve(session=session, conversation_id=conversation.id, agent_id=agent.id)
     return conversation.id
 
 
 def test_answering_the_rating_question_leaves_the_case_resolved(session: Session) -> None:
     conversation_id = resolved_conversation(session)
-    rating, _ = conversations.add_customer_message(
+    rating, _ = messages.add_customer_message(
         session=session, conversation_id=conversation_id, text="5", client_message_id="rating"
     )
     assert rating.id is not None
@@ -88,7 +88,7 @@ def test_answering_the_rating_question_leaves_the_case_resolved(session: Session
 
 def test_anything_else_after_a_resolve_reopens_the_case(session: Session) -> None:
     conversation_id = resolved_conversation(session)
-    question, _ = conversations.add_customer_message(
+    question, _ = messages.add_customer_message(
         session=session, conversation_id=conversation_id, text="one more thing", client_message_id="later"
     )
     assert question.id is not None

@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import Session
 
 from app.errors import Conflict, NotFound
-from app.kb import service as articles
+from app.kb import articles, publishing
+from app.kb.content import Content, InvalidArticleInput
 from app.kb.models import ArticleStatus
-from app.kb.service import Content, InvalidArticleInput
 from tests.support import factories
 
 
@@ -22,7 +22,7 @@ def content(title: str = "How do refunds work?", **fields: Any) -> Content:
 
 
 def published_titles(session: Session) -> dict[str, str]:
-    return {a.slug: a.title for a in articles.published_articles(session=session).articles}
+    return {a.slug: a.title for a in publishing.published_articles(session=session).articles}
 
 
 def test_an_article_starts_as_a_draft_that_answers_nobody(session: Session) -> None:
@@ -34,19 +34,19 @@ def test_an_article_starts_as_a_draft_that_answers_nobody(session: Session) -> N
 
 def test_publishing_makes_the_newest_version_live_and_moves_the_knowledge_state_on(session: Session) -> None:
     articles.create(session=session, slug="refunds", content=content(), author=None)
-    before = articles.knowledge_version(session=session)
+    before = publishing.knowledge_version(session=session)
 
-    articles.publish(session=session, slug="refunds")
+    publishing.publish(session=session, slug="refunds")
 
     assert published_titles(session) == {"refunds": "How do refunds work?"}
-    assert articles.knowledge_version(session=session) == before + 1
+    assert publishing.knowledge_version(session=session) == before + 1
 
 
 def test_an_edit_of_a_live_article_waits_for_its_own_publish(session: Session) -> None:
     author, _ = factories.agent(session)
     articles.create(session=session, slug="refunds", content=content(), author=author)
-    articles.publish(session=session, slug="refunds")
-    state = articles.knowledge_version(session=session)
+    publishing.publish(session=session, slug="refunds")
+    state = publishing.knowledge_version(session=session)
 
     edited = articles.update(
         session=session, slug="refunds", content=content("Refunds, explained"), author=author, base_version=1
@@ -54,8 +54,8 @@ def test_an_edit_of_a_live_article_waits_for_its_own_publish(session: Session) -
 
     assert (edited.current_version, edited.published_version, edited.status) == (2, 1, ArticleStatus.draft)
     assert published_titles(session) == {"refunds": "How do refunds work?"}
-    assert articles.knowledge_version(session=session) == state, "a draft changes nothing customers see"
-    articles.publish(session=session, slug="refunds")
+    assert publishing.knowledge_version(session=session) == state, "a draft changes nothing customers see"
+    publishing.publish(session=session, slug="refunds")
     assert published_titles(session) == {"refunds": "Refunds, explained"}
     newest, _ = articles.history(session=session, slug="refunds")
     assert (newest.author_name, newest.note) == (author.name, "title changed")
@@ -80,11 +80,11 @@ def test_saving_the_same_content_writes_no_version(session: Session) -> None:
 
 def test_rollback_writes_a_new_version_and_a_live_article_goes_live_with_it(session: Session) -> None:
     articles.create(session=session, slug="refunds", content=content("Good"), author=None)
-    articles.publish(session=session, slug="refunds")
+    publishing.publish(session=session, slug="refunds")
     articles.update(session=session, slug="refunds", content=content("Bad"), author=None, base_version=None)
-    articles.publish(session=session, slug="refunds")
+    publishing.publish(session=session, slug="refunds")
 
-    record = articles.rollback(session=session, slug="refunds", to_version=1, author=None)
+    record = publishing.rollback(session=session, slug="refunds", to_version=1, author=None)
 
     assert (record.current_version, record.published_version) == (3, 3)
     assert published_titles(session) == {"refunds": "Good"}
@@ -94,24 +94,24 @@ def test_rollback_writes_a_new_version_and_a_live_article_goes_live_with_it(sess
 def test_a_live_article_is_not_rolled_back_to_a_version_that_could_not_be_published(session: Session) -> None:
     articles.create(session=session, slug="refunds", content=content(answer=""), author=None)
     articles.update(session=session, slug="refunds", content=content(), author=None, base_version=1)
-    articles.publish(session=session, slug="refunds")
-    state = articles.knowledge_version(session=session)
+    publishing.publish(session=session, slug="refunds")
+    state = publishing.knowledge_version(session=session)
 
     with pytest.raises(InvalidArticleInput, match="answer is empty") as refused:
-        articles.rollback(session=session, slug="refunds", to_version=1, author=None)
+        publishing.rollback(session=session, slug="refunds", to_version=1, author=None)
 
     assert refused.value.field == "answer"
     record = articles.head(session=session, slug="refunds")
     assert (record.current_version, record.published_version, record.status) == (2, 2, ArticleStatus.published)
     assert len(articles.history(session=session, slug="refunds")) == 2
-    assert articles.knowledge_version(session=session) == state
+    assert publishing.knowledge_version(session=session) == state
 
 
 def test_a_draft_may_be_rolled_back_to_a_version_without_an_answer(session: Session) -> None:
     articles.create(session=session, slug="refunds", content=content(answer=""), author=None)
     articles.update(session=session, slug="refunds", content=content(), author=None, base_version=1)
 
-    record = articles.rollback(session=session, slug="refunds", to_version=1, author=None)
+    record = publishing.rollback(session=session, slug="refunds", to_version=1, author=None)
 
     assert (record.current_version, record.published_version, record.status) == (3, None, ArticleStatus.draft)
 
@@ -120,31 +120,31 @@ def test_rolling_back_to_a_version_that_does_not_exist_changes_nothing(session: 
     articles.create(session=session, slug="refunds", content=content(), author=None)
 
     with pytest.raises(NotFound, match="article 'refunds' has no version 7"):
-        articles.rollback(session=session, slug="refunds", to_version=7, author=None)
+        publishing.rollback(session=session, slug="refunds", to_version=7, author=None)
     assert articles.head(session=session, slug="refunds").current_version == 1
 
 
 def test_unpublish_and_archive_take_the_article_away_from_customers(session: Session) -> None:
     for slug in ("refunds", "shipping"):
         articles.create(session=session, slug=slug, content=content(slug.title()), author=None)
-        articles.publish(session=session, slug=slug)
+        publishing.publish(session=session, slug=slug)
 
-    articles.unpublish(session=session, slug="refunds")
-    articles.archive(session=session, slug="shipping")
+    publishing.unpublish(session=session, slug="refunds")
+    publishing.archive(session=session, slug="shipping")
 
     assert published_titles(session) == {}
     assert [r.slug for r, _ in articles.listing(session=session)] == ["refunds"]
     assert [r.slug for r, _ in articles.listing(session=session, status=ArticleStatus.archived)] == ["shipping"]
     with pytest.raises(Conflict, match="'refunds' is not published"):
-        articles.unpublish(session=session, slug="refunds")
+        publishing.unpublish(session=session, slug="refunds")
 
 
 def test_review_only_from_a_draft(session: Session) -> None:
     articles.create(session=session, slug="refunds", content=content(), author=None)
 
-    assert articles.submit_for_review(session=session, slug="refunds").status == ArticleStatus.in_review
+    assert publishing.submit_for_review(session=session, slug="refunds").status == ArticleStatus.in_review
     with pytest.raises(Conflict, match="only a draft goes to review"):
-        articles.submit_for_review(session=session, slug="refunds")
+        publishing.submit_for_review(session=session, slug="refunds")
 
 
 def test_diff_shows_phrasings_added_and_removed_and_the_answer_line_by_line(session: Session) -> None:
@@ -190,7 +190,7 @@ def test_a_draft_may_wait_for_its_answer_but_cannot_be_published_without_one(ses
     articles.create(session=session, slug="new-topic", content=content(answer=""), author=None)
 
     with pytest.raises(InvalidArticleInput, match="answer is empty"):
-        articles.publish(session=session, slug="new-topic")
+        publishing.publish(session=session, slug="new-topic")
 
 
 def test_slugs_are_unique_and_well_formed(session: Session) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from app.db import SessionFactory, make_engine, session_factory, unit_of_work
-from app.kb import service as articles
+from app.kb import articles
 from app.kb.importer import import_rows
 from knowledge import formats
 from knowledge.demo import load_demo_articles

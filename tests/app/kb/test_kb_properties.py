@@ -21,11 +21,11 @@ from sqlmodel import Session, select
 
 from app.db import make_engine, session_factory, unit_of_work
 from app.errors import DomainError
-from app.kb import service as articles
+from app.kb import articles, publishing
+from app.kb.content import Content
 from app.kb.importer import import_rows
 from app.kb.live import LiveIndex
 from app.kb.models import ArticleRecord, ArticleStatus
-from app.kb.service import Content
 from knowledge import LIMITS, OnnxEmbedder, formats
 
 SLUGS = st.sampled_from(["refunds", "parking"])
@@ -107,23 +107,23 @@ class KnowledgeBase(RuleBasedStateMachine):
 
     @rule(slug=SLUGS)
     def review(self, slug: str) -> None:
-        self.change(lambda s: articles.submit_for_review(session=s, slug=slug))
+        self.change(lambda s: publishing.submit_for_review(session=s, slug=slug))
 
     @rule(slug=SLUGS)
     def publish(self, slug: str) -> None:
-        self.change(lambda s: articles.publish(session=s, slug=slug))
+        self.change(lambda s: publishing.publish(session=s, slug=slug))
 
     @rule(slug=SLUGS)
     def unpublish(self, slug: str) -> None:
-        self.change(lambda s: articles.unpublish(session=s, slug=slug))
+        self.change(lambda s: publishing.unpublish(session=s, slug=slug))
 
     @rule(slug=SLUGS)
     def archive(self, slug: str) -> None:
-        self.change(lambda s: articles.archive(session=s, slug=slug))
+        self.change(lambda s: publishing.archive(session=s, slug=slug))
 
     @rule(slug=SLUGS, number=st.integers(1, 4))
     def rollback(self, slug: str, number: int) -> None:
-        self.change(lambda s: articles.rollback(session=s, slug=slug, to_version=number, author=None))
+        self.change(lambda s: publishing.rollback(session=s, slug=slug, to_version=number, author=None))
 
     @rule(rows=ROWS, publish=st.booleans())
     def load(self, rows: list[dict[str, Any]], publish: bool) -> None:
@@ -135,7 +135,7 @@ class KnowledgeBase(RuleBasedStateMachine):
     def customers_get_valid_articles_only(self) -> None:
         with self.open_session() as session:
             records = list(session.exec(select(ArticleRecord)))
-            published = articles.published_articles(session=session)
+            published = publishing.published_articles(session=session)
         live = {r.slug for r in records if r.published_version is not None}
         assert published.refused == [], "every way of publishing let only valid articles through"
         assert {a.slug for a in published.articles} == live
@@ -150,7 +150,7 @@ class KnowledgeBase(RuleBasedStateMachine):
     def teardown(self) -> None:
         try:
             with self.open_session() as session:
-                expected = len(articles.published_articles(session=session).articles)
+                expected = len(publishing.published_articles(session=session).articles)
             restarted = LiveIndex(self.embedder, self.folder / "index")
             self.runner.run(restarted.start(self.open_session))
             assert restarted.size == expected

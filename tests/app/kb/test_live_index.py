@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from app.db import SessionFactory, make_engine, session_factory, unit_of_work
-from app.kb import service as articles
+from app.kb import articles, publishing
+from app.kb.content import Content
 from app.kb.live import LiveIndex
 from app.kb.models import ArticleRecord, ArticleVersion
-from app.kb.service import Content
 from app.seed import seed_demo
 from knowledge import LIMITS, OnnxEmbedder, Vectors
 
@@ -51,7 +51,7 @@ def publish(open_session: SessionFactory, slug: str, title: str, answer: str, qu
             articles.create(session=session, slug=slug, content=new, author=None)
         else:
             articles.update(session=session, slug=slug, content=new, author=None, base_version=None)
-        articles.publish(session=session, slug=slug)
+        publishing.publish(session=session, slug=slug)
 
 
 def seed(open_session: SessionFactory) -> None:
@@ -193,7 +193,7 @@ def test_the_published_articles_carry_their_version(open_session: SessionFactory
     publish(open_session, "hours", "When are you open?", "9 to 6.", ("opening times",))
 
     with open_session() as session:
-        versions = {a.slug: a.version for a in articles.published_articles(session=session).articles}
+        versions = {a.slug: a.version for a in publishing.published_articles(session=session).articles}
     assert versions == {"hours": 2, "refunds": 1}
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.agents.models import Role
 from app.cli.background import LiveServer
-from app.conversations import service as conversations
+from app.conversations import messages
 from app.db import make_engine, session_factory, unit_of_work
 from app.kb import clusters, insights
 from app.kb.models import UnansweredQuestion
@@ -248,7 +248,7 @@ async def test_customers_rate_answers_and_managers_see_it_per_article(
     engine = make_engine(live.app.state.settings.database_url)
     conversation_id = uuid.UUID(customer.conversation_id)
     with unit_of_work(session_factory(engine)) as session:
-        reply = conversations.add_bot_reply(session=session, conversation_id=conversation_id, text="Within 3 days.")
+        reply = messages.add_bot_reply(session=session, conversation_id=conversation_id, text="Within 3 days.")
         assert reply is not None and reply.id is not None
         insights.record_answer(session=session, message=reply, slug="refund-time", version=1, score=0.91)
         answer_id = reply.id

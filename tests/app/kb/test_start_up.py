@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from app.db import make_engine, session_factory, unit_of_work
 from app.errors import DomainError
-from app.kb import service as articles
+from app.kb import articles, publishing
+from app.kb.content import Content
 from app.kb.models import ArticleRecord, ArticleVersion
-from app.kb.service import Content
 from knowledge import LIMITS, OnnxEmbedder
 from tests.support.accounts import signed_in
 from tests.support.instances import instance, seed
@@ -35,7 +35,7 @@ def stored_as(**fields: object) -> Callable[[Session], None]:
 
 def nothing_published(session: Session) -> None:
     for record in session.exec(select(ArticleRecord)):
-        articles.archive(session=session, slug=record.slug)
+        publishing.archive(session=session, slug=record.slug)
 
 
 def refused_rollback(session: Session) -> None:
@@ -44,9 +44,9 @@ def refused_rollback(session: Session) -> None:
     articles.create(session=session, slug="bike-fitting", content=draft, author=None)
     answered = Content(title="Do you fit bikes?", questions=("bike fit appointment",), answer="Yes, 35 EUR.")
     articles.update(session=session, slug="bike-fitting", content=answered, author=None, base_version=1)
-    articles.publish(session=session, slug="bike-fitting")
+    publishing.publish(session=session, slug="bike-fitting")
     with pytest.raises(DomainError), session.begin_nested():
-        articles.rollback(session=session, slug="bike-fitting", to_version=1, author=None)
+        publishing.rollback(session=session, slug="bike-fitting", to_version=1, author=None)
 
 
 def published_version_missing(session: Session) -> None:
