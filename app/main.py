@@ -16,42 +16,42 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.accounts import service as accounts
-from app.accounts.router import router as accounts_router
-from app.agents.socket import router as agent_socket_router
+from app.api.accounts import router as accounts_router
+from app.api.agent_socket import router as agent_socket_router
+from app.api.assignment import router as assignment_router
+from app.api.canned import router as canned_router
+from app.api.channels import router as channels_router
+from app.api.customers import router as customers_router
+from app.api.deps import storable_input
+from app.api.health import router as health_router
+from app.api.kb import router as kb_manage_router
+from app.api.kb_search import router as kb_search_router
+from app.api.openapi import document_refusals
+from app.api.pages import STATIC_DIR
+from app.api.pages import router as pages_router
+from app.api.reports import router as reports_router
+from app.api.webchat import router as webchat_router
+from app.api.webhooks import router as webhooks_router
 from app.assignment.flows import AssignmentFlows
-from app.assignment.router import router as routing_router
 from app.assistant.breaker import CircuitBreaker
 from app.assistant.rasa_client import RasaClient
-from app.canned.router import router as canned_router
 from app.channels.events import META, X
 from app.channels.intake import Intake
 from app.channels.meta.client import MetaClient
-from app.channels.router import router as channels_router
 from app.channels.sender import RetryPolicy, Sender
 from app.channels.webchat import limits as webchat_limits
-from app.channels.webchat.router import router as webchat_router
-from app.channels.webhooks import router as webhooks_router
 from app.channels.x.client import XClient
-from app.conversations.reports import router as reports_router
-from app.customers.router import router as customers_router
 from app.db import checkpoint, make_engine, run_in_session, session_factory
-from app.deps import storable_input
 from app.errors import install_error_handlers
 from app.flows.conversations import ConversationFlows
-from app.health import router as health_router
 from app.kb import tuned_models
 from app.kb.live import LiveIndex
-from app.kb.manage import router as kb_manage_router
-from app.kb.router import router as kb_router
 from app.logs import configure_logging
-from app.openapi import document_refusals
 from app.realtime.bus import RedisBus, SingleInstance
 from app.realtime.hub import Hub
 from app.services import Lane, Services
 from app.settings import Settings, get_settings
 from app.timestamps import utcnow
-from app.web.router import STATIC_DIR
-from app.web.router import router as pages_router
 from knowledge import Embedder
 
 log = logging.getLogger(__name__)
@@ -220,10 +220,10 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         channels_router,
         customers_router,
         canned_router,
-        kb_router,
+        kb_search_router,
         kb_manage_router,
         agent_socket_router,
-        routing_router,
+        assignment_router,
         reports_router,
     )
     for router in checked:

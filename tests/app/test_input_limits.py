@@ -15,9 +15,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from app.api.deps import CSRF_HEADER
 from app.cli.background import LiveServer
 from app.db import make_engine, migrate
-from app.deps import CSRF_HEADER
 from app.settings import DEMO_AGENT_TOKEN, DEMO_PASSWORD
 from knowledge import OnnxEmbedder
 from tests.support import databases

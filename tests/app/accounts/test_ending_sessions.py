@@ -14,8 +14,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from app.api.deps import CSRF_HEADER, SESSION_COOKIE
 from app.cli.background import LiveServer
-from app.deps import CSRF_HEADER, SESSION_COOKIE
 from app.settings import DEMO_AGENT_TOKEN
 from knowledge import OnnxEmbedder
 from tests.support.accounts import signed_in

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from app.deps import ROLE_CHECKS, bearer_token
+from app.api.deps import ROLE_CHECKS, bearer_token
 from app.errors import Problem
 
 REFUSALS = {

@@ -8,8 +8,8 @@ import numpy as np
 from fastapi import APIRouter, Query
 from sqlmodel import Session
 
+from app.api.deps import CurrentKnowledgeManager, ServicesDep
 from app.db import run_in_session
-from app.deps import CurrentKnowledgeManager, ServicesDep
 from app.kb import clusters, insights
 from app.kb import service as articles
 from app.kb.models import ArticleStatus, UnansweredQuestion

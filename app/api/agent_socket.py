@@ -36,8 +36,8 @@ from app.agents.commands import (
     Typing,
 )
 from app.agents.models import Agent, AgentPublic, Role
+from app.api.deps import SESSION_COOKIE, ServicesDep
 from app.db import run_in_session
-from app.deps import SESSION_COOKIE, ServicesDep
 from app.errors import DomainError, Unauthorized
 from app.realtime import feed, frames
 from app.realtime.hub import Subscriber

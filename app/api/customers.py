@@ -9,11 +9,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, StringConstraints
 from sqlmodel import Session
 
+from app.api.deps import CurrentAgent, ServicesDep
 from app.conversations import service as conversations
 from app.conversations.models import ConversationPublic, MessagePublic
 from app.customers import service as customers
 from app.db import run_in_session
-from app.deps import CurrentAgent, ServicesDep
 from app.errors import ConversationNotFound
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])

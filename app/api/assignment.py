@@ -9,12 +9,12 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.agents.commands import TransferTarget
+from app.api.deps import CurrentSupervisor, ServicesDep
 from app.assignment import service as assignment
 from app.assignment.overview import Overview, overview
 from app.conversations import service as conversations
 from app.conversations.models import Owner
 from app.db import run_in_session
-from app.deps import CurrentSupervisor, ServicesDep
 from app.errors import Conflict
 from app.timestamps import utcnow
 
