@@ -8,7 +8,7 @@ from sqlmodel import Session
 from app.accounts import passwords
 from app.agents import service as agents
 from app.agents.models import Role
-from app.channels.events import PLATFORM_CHANNELS
+from app.channels.platform_events import PLATFORM_CHANNELS
 from app.kb import service as kb
 from app.security import new_token
 from knowledge.demo import load_demo_articles

@@ -15,7 +15,7 @@ from app.agents import service as agents
 from app.agents.models import Agent, AgentPublic, Role
 from app.api.deps import SESSION_COOKIE, ClientAddress, CurrentAdmin, CurrentPerson, ServicesDep
 from app.api.openapi import refusals
-from app.channels.events import PLATFORM_CHANNELS
+from app.channels.platform_events import PLATFORM_CHANNELS
 from app.customers.service import WEBCHAT
 from app.db import run_in_session
 from app.errors import TooManyRequests, Unauthorized

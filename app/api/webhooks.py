@@ -11,8 +11,8 @@ from fastapi.responses import PlainTextResponse
 
 from app.api.deps import ServicesDep
 from app.channels import inbox, payloads, signatures
-from app.channels.events import RawEvent
 from app.channels.meta import webhook as meta_webhook
+from app.channels.platform_events import RawEvent
 from app.channels.x import webhook as x_webhook
 from app.db import run_in_session
 from app.errors import Forbidden, InvalidInput, NotConfigured, Unauthorized

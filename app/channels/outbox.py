@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from app.channels.events import (
+from app.channels.models import OutboxItem, OutboxStatus
+from app.channels.platform_events import (
     FACEBOOK_COMMENT,
     INSTAGRAM,
     INSTAGRAM_COMMENT,
@@ -24,7 +25,6 @@ from app.channels.events import (
     X_MENTION,
     X,
 )
-from app.channels.models import OutboxItem, OutboxStatus
 from app.conversations.models import Author, Conversation, Kind, Message
 from app.conversations.service import DeliveryNotice
 from app.timestamps import utcnow

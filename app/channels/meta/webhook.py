@@ -9,7 +9,8 @@ and mentions). One bad event is stored as unprocessable with its reason; it neve
 from datetime import datetime
 from typing import Any
 
-from app.channels.events import (
+from app.channels.models import InboxStatus
+from app.channels.platform_events import (
     FACEBOOK_COMMENT,
     INSTAGRAM,
     INSTAGRAM_COMMENT,
@@ -27,7 +28,6 @@ from app.channels.events import (
     sender_key,
     text_of,
 )
-from app.channels.models import InboxStatus
 from app.errors import InvalidInput
 from app.timestamps import utcnow
 

@@ -10,7 +10,8 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from app.channels.events import (
+from app.channels.models import InboxStatus
+from app.channels.platform_events import (
     X_DM,
     X_MENTION,
     Inbound,
@@ -25,7 +26,6 @@ from app.channels.events import (
     sender_key,
     text_of,
 )
-from app.channels.models import InboxStatus
 from app.errors import InvalidInput
 from app.timestamps import utcnow
 
