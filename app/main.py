@@ -35,9 +35,9 @@ from app.api.webhooks import router as webhooks_router
 from app.assignment.flows import AssignmentFlows
 from app.assistant.breaker import CircuitBreaker
 from app.assistant.rasa_client import RasaClient
+from app.channel_names import META, X
 from app.channels.intake import Intake
 from app.channels.meta.client import MetaClient
-from app.channels.platform_events import META, X
 from app.channels.sender import RetryPolicy, Sender
 from app.channels.webchat import limits as webchat_limits
 from app.channels.x.client import XClient

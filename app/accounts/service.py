@@ -10,7 +10,7 @@ from app.accounts import passwords
 from app.accounts.models import LoginAttempt, WebSession
 from app.agents import service as agents
 from app.agents.models import Agent, Role
-from app.customers.service import WEBCHAT
+from app.channel_names import WEBCHAT
 from app.db import SessionFactory, in_transaction
 from app.errors import Conflict, InvalidInput, Unauthorized
 from app.security import hash_token, new_token

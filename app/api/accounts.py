@@ -15,8 +15,7 @@ from app.agents import service as agents
 from app.agents.models import Agent, AgentPublic, Role
 from app.api.deps import SESSION_COOKIE, ClientAddress, CurrentAdmin, CurrentPerson, ServicesDep
 from app.api.openapi import refusals
-from app.channels.platform_events import PLATFORM_CHANNELS
-from app.customers.service import WEBCHAT
+from app.channel_names import CHANNELS
 from app.db import run_in_session
 from app.errors import TooManyRequests, Unauthorized
 from app.limits import RowId
@@ -25,7 +24,6 @@ from app.timestamps import utcnow
 
 router = APIRouter(tags=["accounts"])
 
-CHANNELS = frozenset({WEBCHAT, *PLATFORM_CHANNELS})
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LANGUAGE = re.compile(r"^[a-z]{2}$")
 

@@ -13,8 +13,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from app.channels.models import OutboxItem, OutboxStatus
-from app.channels.platform_events import (
+from app.channel_names import (
     FACEBOOK_COMMENT,
     INSTAGRAM,
     INSTAGRAM_COMMENT,
@@ -25,6 +24,7 @@ from app.channels.platform_events import (
     X_MENTION,
     X,
 )
+from app.channels.models import OutboxItem, OutboxStatus
 from app.conversations.models import Author, Conversation, Kind, Message
 from app.conversations.service import DeliveryNotice
 from app.timestamps import utcnow

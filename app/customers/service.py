@@ -6,13 +6,12 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.channel_names import WEBCHAT
 from app.conversations.models import Conversation
 from app.customers.models import ChannelIdentity, Customer
 from app.errors import InvalidInput, NotFound, Unauthorized
 from app.privacy.masking import EMAIL
 from app.security import hash_token, new_token
-
-WEBCHAT = "webchat"
 
 
 def create_webchat_visitor(*, session: Session, display_name: str | None) -> tuple[ChannelIdentity, str]:

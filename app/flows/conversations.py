@@ -18,7 +18,7 @@ from app.assignment.flows import AssignmentFlows
 from app.assignment.service import Outcome
 from app.assistant import turns
 from app.assistant.rasa_client import BotUnavailable, RasaClient
-from app.channels.platform_events import PLATFORM_CHANNELS
+from app.channel_names import PLATFORM_CHANNELS
 from app.conversations import service as conversations
 from app.conversations.language import detect
 from app.conversations.models import Conversation, Message, Owner

@@ -9,13 +9,9 @@ and mentions). One bad event is stored as unprocessable with its reason; it neve
 from datetime import datetime
 from typing import Any
 
+from app.channel_names import FACEBOOK_COMMENT, INSTAGRAM, INSTAGRAM_COMMENT, MESSENGER, META
 from app.channels.models import InboxStatus
 from app.channels.platform_events import (
-    FACEBOOK_COMMENT,
-    INSTAGRAM,
-    INSTAGRAM_COMMENT,
-    MESSENGER,
-    META,
     Inbound,
     RawEvent,
     Unprocessable,

@@ -10,14 +10,12 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from app.channel_names import X_DM, X_MENTION, X
 from app.channels.models import InboxStatus
 from app.channels.platform_events import (
-    X_DM,
-    X_MENTION,
     Inbound,
     RawEvent,
     Unprocessable,
-    X,
     fingerprint,
     from_millis,
     in_utc,
