@@ -18,7 +18,7 @@ from app.db import run_in_session
 from app.errors import Conflict
 from app.timestamps import utcnow
 
-router = APIRouter(prefix="/api/routing", tags=["routing"])
+router = APIRouter(prefix="/api/assignment", tags=["assignment"])
 
 
 class DecisionPublic(BaseModel):

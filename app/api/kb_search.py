@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from app.api.deps import ServicesDep
 from knowledge import Match, top_answer
 
-router = APIRouter(prefix="/api/knowledge", tags=["knowledge"])
+router = APIRouter(prefix="/api/kb", tags=["knowledge base search"])
 
 
 class SearchHit(BaseModel):

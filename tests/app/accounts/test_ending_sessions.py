@@ -106,7 +106,7 @@ async def test_a_role_change_ends_the_persons_sessions_and_saving_the_same_role_
     sam, _ = await signed_in(b, SAM)
 
     same_role = await _change(admin, SAM, {"role": "supervisor", "skills": {"billing": 4}})
-    kept = await sam.get("/api/routing/alerts")
+    kept = await sam.get("/api/assignment/alerts")
     new_role = await _change(admin, SAM, {"role": "agent"})
     ended = await sam.get("/api/session")
     await sam.aclose()
