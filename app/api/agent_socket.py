@@ -36,10 +36,11 @@ from app.agents.commands import (
     Typing,
 )
 from app.agents.models import Agent, AgentPublic, Role
+from app.api import frames
 from app.api.deps import SESSION_COOKIE, ServicesDep
 from app.db import run_in_session
 from app.errors import DomainError, Unauthorized
-from app.realtime import feed, frames
+from app.realtime import feed
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
 from app.services import Services

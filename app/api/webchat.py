@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
+from app.api import frames
 from app.api.deps import BearerToken, ClientAddress, ServicesDep
 from app.api.openapi import refusals
 from app.channels.webchat import service as webchat
@@ -27,7 +28,6 @@ from app.db import run_in_session
 from app.errors import DomainError, Unauthorized
 from app.kb import insights
 from app.limits import RowId, Seq
-from app.realtime import frames
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
 from app.timestamps import utcnow
