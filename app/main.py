@@ -23,6 +23,7 @@ from app.api.canned import router as canned_router
 from app.api.channels import router as channels_router
 from app.api.customers import router as customers_router
 from app.api.deps import storable_input
+from app.api.errors import install_error_handlers
 from app.api.health import router as health_router
 from app.api.kb import router as kb_manage_router
 from app.api.kb_search import router as kb_search_router
@@ -42,7 +43,6 @@ from app.channels.sender import RetryPolicy, Sender
 from app.channels.webchat import limits as webchat_limits
 from app.channels.x.client import XClient
 from app.db import checkpoint, make_engine, run_in_session, session_factory
-from app.errors import install_error_handlers
 from app.flows.conversations import ConversationFlows
 from app.kb import tuned_models
 from app.kb.live import LiveIndex
