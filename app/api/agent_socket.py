@@ -82,7 +82,7 @@ async def agent_socket(websocket: WebSocket, services: ServicesDep) -> None:
         else:
             await cursor.send(event)
 
-    subscriber = Subscriber(send=send, close=websocket.close)
+    subscriber = Subscriber(send=send, close=websocket.close, gone=(WebSocketDisconnect,))
     # Following first: whatever is published from here on waits in the queue until the replay is sent.
     services.hub.follow_agent(agent_id, subscriber)
     log.info("event=agent_connected agent=%s after_seq=%s", agent_id, after_seq)

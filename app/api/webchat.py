@@ -159,7 +159,7 @@ async def follow_conversation(websocket: WebSocket, conversation_id: uuid.UUID, 
             high_water = seq
             await websocket.send_json(event)
 
-    subscriber = Subscriber(send=send, close=websocket.close)
+    subscriber = Subscriber(send=send, close=websocket.close, gone=(WebSocketDisconnect,))
     services.hub.follow_conversation(conversation_id, subscriber)
     try:
 
