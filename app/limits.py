@@ -1,4 +1,4 @@
-"""What any input may hold, checked the same way by the HTTP API (app/deps.storable_input) and the
+"""What any input may hold, checked the same way by the HTTP API (app/api/deps.storable_input) and the
 websockets (app/api/frames.py); the webhooks clean such input instead (app/channels/payloads.py).
 
 PostgreSQL's text refuses a NUL character, no UTF-8 encoder sends a lone UTF-16 surrogate back, and

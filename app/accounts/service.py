@@ -125,7 +125,7 @@ def sign_out(*, session: Session, cookie: str) -> None:
 
 
 # Told to a person's open connections after their sessions, token or role changed, so that each checks
-# at once what it signed in with (app/agents/socket.py); they also check every few minutes regardless.
+# at once what it signed in with (app/api/agent_socket.py); they also check every few minutes regardless.
 CREDENTIALS_CHANGED = {"type": "credentials_changed"}
 
 
