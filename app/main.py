@@ -10,50 +10,34 @@ from functools import partial
 
 import httpx
 from anyio import CapacityLimiter
-from fastapi import Depends, FastAPI
-from fastapi.staticfiles import StaticFiles
+from fastapi import FastAPI
 from sqlmodel import Session
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.accounts import service as accounts
-from app.accounts.router import router as accounts_router
-from app.agents.socket import router as agent_socket_router
-from app.assignment.router import router as routing_router
+from app.api.errors import install_error_handlers
+from app.api.routes import include_routes
 from app.assistant.breaker import CircuitBreaker
 from app.assistant.rasa_client import RasaClient
-from app.canned.router import router as canned_router
-from app.channels.events import META, X
+from app.channel_names import META, X
 from app.channels.intake import Intake
 from app.channels.meta.client import MetaClient
-from app.channels.router import router as channels_router
 from app.channels.sender import RetryPolicy, Sender
 from app.channels.webchat import limits as webchat_limits
-from app.channels.webchat.router import router as webchat_router
-from app.channels.webhooks import router as webhooks_router
 from app.channels.x.client import XClient
-from app.conversations.reports import router as reports_router
 from app.conversations.wire import publish_message
-from app.customers.router import router as customers_router
 from app.db import checkpoint, make_engine, run_in_session, session_factory
-from app.deps import storable_input
-from app.errors import install_error_handlers
 from app.flows.assignment import AssignmentFlows
 from app.flows.conversations import ConversationFlows
-from app.health import router as health_router
 from app.kb import tuned_models
 from app.kb.live import LiveIndex
-from app.kb.manage import router as kb_manage_router
-from app.kb.router import router as kb_router
 from app.logs import configure_logging
-from app.openapi import document_refusals
 from app.realtime.bus import RedisBus, SingleInstance
 from app.realtime.hub import Hub
 from app.services import Lane, Services
 from app.settings import Settings, get_settings
 from app.timestamps import utcnow
-from app.web.router import STATIC_DIR
-from app.web.router import router as pages_router
 from knowledge import Embedder
 
 log = logging.getLogger(__name__)
@@ -217,26 +201,5 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     install_error_handlers(app)
     # Here rather than in uvicorn's options, so the client address is the same wherever the app runs.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
-    checked = (
-        health_router,
-        accounts_router,
-        webchat_router,
-        channels_router,
-        customers_router,
-        canned_router,
-        kb_router,
-        kb_manage_router,
-        agent_socket_router,
-        routing_router,
-        reports_router,
-    )
-    for router in checked:
-        document_refusals(router)
-        app.include_router(router, dependencies=[Depends(storable_input)])
-    # The webhooks read their raw bodies and store what a platform signed, cleaned (app/channels/payloads.py):
-    # a refusal would make the platform send the whole batch again. They refuse only what is not the platform.
-    document_refusals(webhooks_router, statuses={400, 401, 403, 422, 503})
-    app.include_router(webhooks_router)
-    app.include_router(pages_router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    include_routes(app)
     return app

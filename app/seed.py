@@ -8,7 +8,7 @@ from sqlmodel import Session
 from app.accounts import passwords
 from app.agents import service as agents
 from app.agents.models import Role
-from app.channels.events import PLATFORM_CHANNELS
+from app.channel_names import PLATFORM_CHANNELS, WEBCHAT
 from app.kb import articles, publishing
 from app.kb.content import Content
 from app.security import new_token
@@ -48,7 +48,7 @@ def seed_demo(*, session: Session, agent_token: str, fallback_team: str, passwor
             email=DEMO_AGENT_EMAIL,
             token=agent_token,
             skills=skills,
-            capacity={channel: 3 for channel in ("webchat", *sorted(PLATFORM_CHANNELS))},
+            capacity={channel: 3 for channel in (WEBCHAT, *sorted(PLATFORM_CHANNELS))},
             # The fallback team catches whatever nobody more skilled takes (see docs/routing.md).
             teams=[fallback_team],
         )

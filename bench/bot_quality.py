@@ -79,7 +79,7 @@ async def ask_all(stack: Stack, questions: list[tuple[str, str | None]]) -> tupl
         for text, expected in questions:
             reply, _ = await first_bot_reply(stack, http, text)
             ours.append(outcome_of_reply(reply, expected))
-            found = (await http.post("/api/knowledge/search", json={"query": text[:500]})).json()
+            found = (await http.post("/api/kb/search", json={"query": text[:500]})).json()
             baseline.append(outcome_of_search(found, expected))
     return ours, baseline
 

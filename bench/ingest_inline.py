@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.channels import inbox, intake, signatures
-from app.channels.events import RawEvent
 from app.channels.meta import webhook as meta_webhook
 from app.channels.models import InboxEvent, InboxStatus
+from app.channels.platform_events import RawEvent
 from app.conversations import messages
 from app.db import make_engine, run_in_session, session_factory
 from app.kb.live import LiveIndex

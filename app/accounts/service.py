@@ -10,7 +10,7 @@ from app.accounts import passwords
 from app.accounts.models import LoginAttempt, WebSession
 from app.agents import service as agents
 from app.agents.models import Agent, Role
-from app.customers.service import WEBCHAT
+from app.channel_names import WEBCHAT
 from app.db import SessionFactory, in_transaction
 from app.errors import Conflict, InvalidInput, Unauthorized
 from app.security import hash_token, new_token
@@ -125,7 +125,7 @@ def sign_out(*, session: Session, cookie: str) -> None:
 
 
 # Told to a person's open connections after their sessions, token or role changed, so that each checks
-# at once what it signed in with (app/agents/socket.py); they also check every few minutes regardless.
+# at once what it signed in with (app/api/agent_socket.py); they also check every few minutes regardless.
 CREDENTIALS_CHANGED = {"type": "credentials_changed"}
 
 

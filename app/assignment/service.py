@@ -22,9 +22,9 @@ from app.assignment.store import SqlRoutingStore
 from app.assignment.wire import alert_event, offer_closed_event, offer_event
 from app.conversations import messages, ownership
 from app.conversations import service as conversations
-from app.conversations.models import Conversation, Message
+from app.conversations.models import Conversation, Message, Owner
 from app.conversations.wire import conversation_view, message_event
-from app.errors import DomainError
+from app.errors import Conflict, DomainError
 from app.realtime import feed
 from app.realtime.models import Event as WireEvent
 from app.realtime.models import Numbered
@@ -168,6 +168,34 @@ def transfer(
     outcome = _apply(session, happened, now)
     outcome.to_agents.append((agent_id, message_event(moved)))
     return outcome
+
+
+def reassign(
+    *,
+    session: Session,
+    policy: Policy,
+    conversation_id: uuid.UUID,
+    by: str,
+    now: datetime,
+    to_agent: int | None,
+    to_team: str | None,
+    note: str | None,
+) -> Outcome:
+    """A supervisor (`by`) moves a conversation from the agent who has it, as a transfer that agent
+    made: for chats stuck with someone who left. Only a conversation an agent owns can move."""
+    conversation = conversations.get(session=session, conversation_id=conversation_id)
+    if conversation.owner != Owner.agent or conversation.agent_id is None:
+        raise Conflict(f"conversation {conversation_id} is with the {conversation.owner}, not with an agent")
+    return transfer(
+        session=session,
+        policy=policy,
+        conversation_id=conversation_id,
+        agent_id=conversation.agent_id,
+        now=now,
+        to_agent=to_agent,
+        to_team=to_team,
+        note=f"Reassigned by {by}" + (f": {note}" if note else ""),
+    )
 
 
 def set_presence(*, session: Session, policy: Policy, agent_id: int, presence: Presence, now: datetime) -> Outcome:

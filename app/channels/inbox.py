@@ -10,8 +10,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, exists, func, select
 
 from app.channels import payloads
-from app.channels.events import RawEvent
 from app.channels.models import InboxEvent, InboxStatus
+from app.channels.platform_events import RawEvent
 from app.timestamps import utcnow
 
 

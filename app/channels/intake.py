@@ -16,12 +16,13 @@ from anyio import CapacityLimiter
 from sqlalchemy.exc import DataError
 from sqlmodel import Session
 
+from app.channel_names import META, PRIVATE_OF, X
 from app.channels import inbox
 from app.channels.drain import DrainLoop
-from app.channels.events import META, PRIVATE_OF, Inbound, Unprocessable, X
 from app.channels.meta import webhook as meta_webhook
 from app.channels.models import InboxEvent, InboxStatus
 from app.channels.outbox import SendFailed
+from app.channels.platform_events import Inbound, Unprocessable
 from app.channels.x import webhook as x_webhook
 from app.conversations import messages
 from app.conversations import service as conversations

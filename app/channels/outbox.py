@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from app.channels.events import (
+from app.channel_names import (
     FACEBOOK_COMMENT,
     INSTAGRAM,
     INSTAGRAM_COMMENT,

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from app.channels.events import RawEvent
+from app.channels.platform_events import RawEvent
 from app.errors import MalformedBody
 
 NUL = "\x00"

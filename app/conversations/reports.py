@@ -1,17 +1,12 @@
-"""What supervisors read about conversations as a whole: how satisfied customers were."""
+"""What supervisors read about conversations as a whole: how satisfied customers were (served by
+app/api/reports.py)."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
 from app.conversations.models import Conversation
-from app.db import run_in_session
-from app.deps import CurrentSupervisor, ServicesDep
-from app.timestamps import utcnow
-
-router = APIRouter(prefix="/api/reports", tags=["reports"])
 
 
 class Satisfaction(BaseModel):
@@ -37,12 +32,3 @@ def satisfaction(*, session: Session, since: datetime) -> Satisfaction:
     return Satisfaction(
         since=since, rated=rated, average=round(total / rated, 2) if rated else None, distribution=distribution
     )
-
-
-@router.get("/satisfaction")
-async def satisfaction_report(
-    services: ServicesDep, _: CurrentSupervisor, days: int = Query(default=7, ge=1, le=366)
-) -> Satisfaction:
-    """Ratings customers gave after a person resolved their conversation, over the last `days` days."""
-    since = utcnow() - timedelta(days=days)
-    return await run_in_session(services.open_session, lambda s: satisfaction(session=s, since=since))

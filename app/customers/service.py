@@ -6,13 +6,13 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.conversations.models import Conversation
+from app.channel_names import WEBCHAT
+from app.conversations import service as conversations
+from app.conversations.models import Conversation, Message
 from app.customers.models import ChannelIdentity, Customer
-from app.errors import InvalidInput, NotFound, Unauthorized
+from app.errors import ConversationNotFound, InvalidInput, NotFound, Unauthorized
 from app.privacy.masking import EMAIL
 from app.security import hash_token, new_token
-
-WEBCHAT = "webchat"
 
 
 def create_webchat_visitor(*, session: Session, display_name: str | None) -> tuple[ChannelIdentity, str]:
@@ -166,3 +166,12 @@ def identities_of(*, session: Session, customer_id: uuid.UUID) -> list[ChannelId
 def conversations_of(*, session: Session, customer_id: uuid.UUID) -> list[Conversation]:
     statement = select(Conversation).where(Conversation.customer_id == customer_id)
     return list(session.exec(statement.order_by(col(Conversation.created_at).desc())))
+
+
+def earlier_messages(*, session: Session, customer_id: uuid.UUID, conversation_id: uuid.UUID) -> list[Message]:
+    """One of the customer's conversations on any channel, notes included: what was said before.
+    Refused as not found when the conversation is not theirs."""
+    customer = current(session=session, customer_id=customer_id)
+    if conversation_id not in {c.id for c in conversations_of(session=session, customer_id=customer.id)}:
+        raise ConversationNotFound(f"customer {customer_id} has no conversation {conversation_id}")
+    return conversations.history(session=session, conversation_id=conversation_id, include_internal=True)

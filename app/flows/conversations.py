@@ -19,7 +19,7 @@ from app.assignment import service as assignment
 from app.assignment.service import Outcome
 from app.assistant import turns
 from app.assistant.rasa_client import BotUnavailable, RasaClient
-from app.channels.events import PLATFORM_CHANNELS
+from app.channel_names import PLATFORM_CHANNELS
 from app.conversations import messages, ownership, resolution
 from app.conversations import service as conversations
 from app.conversations.language import detect

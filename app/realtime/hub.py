@@ -17,8 +17,6 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from starlette.websockets import WebSocketDisconnect
-
 from app.db import SessionFactory, run_in_session
 from app.realtime import feed
 from app.realtime.bus import Bus
@@ -41,9 +39,13 @@ class Subscriber:
         send: Callable[[Event], Coroutine[Any, Any, None]],
         close: Callable[[int, str], Coroutine[Any, Any, None]],
         limit: int = QUEUE_LIMIT,
+        gone: tuple[type[Exception], ...] = (),
     ) -> None:
         self._send = send
         self._close = close
+        # What `send` raises once the client has gone (the web framework's own "disconnected"), besides
+        # RuntimeError and OSError: not a fault of ours, so not logged.
+        self._gone: tuple[type[Exception], ...] = (*gone, RuntimeError, OSError)
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=limit)
         self._task: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
@@ -71,7 +73,7 @@ class Subscriber:
             event = await self._queue.get()
             try:
                 await self._send(event)
-            except (WebSocketDisconnect, RuntimeError, OSError):  # the socket is gone; its handler notices
+            except self._gone:  # the socket is gone; its handler notices
                 self.closed = True
                 return
             except Exception:

@@ -16,7 +16,7 @@ class KnowledgeUnavailable(Exception):
 
 async def search(question: str, limit: int = 3) -> Dict[str, Any]:
     """The service's best articles for a question, and the one it would answer with (or None)."""
-    url = f"{API_URL}/api/knowledge/search"
+    url = f"{API_URL}/api/kb/search"
     try:
         async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
             async with http.post(url, json={"query": question[:500], "limit": limit}) as response:

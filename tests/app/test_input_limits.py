@@ -15,9 +15,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from app.api.deps import CSRF_HEADER
 from app.cli.background import LiveServer
 from app.db import make_engine, migrate
-from app.deps import CSRF_HEADER
 from app.settings import DEMO_AGENT_TOKEN, DEMO_PASSWORD
 from knowledge import OnnxEmbedder
 from tests.support import databases
@@ -113,7 +113,7 @@ TEXT_CASES = {
     "a skill's name": ("admin", "PATCH", "/api/admin/people/1", {"json": {"skills": {f"bill{NUL}": 3}}}, "skills"),
     "slug in a path": ("manager", "GET", "/api/kb/articles/bike%00fitting", {}, "slug"),
     "article search": ("manager", "GET", "/api/kb/articles", {"params": {"search": f"bike{NUL}"}}, "search"),
-    "knowledge search": ("public", "POST", "/api/knowledge/search", {"json": {"query": f"paypal{NUL}"}}, "query"),
+    "knowledge search": ("public", "POST", "/api/kb/search", {"json": {"query": f"paypal{NUL}"}}, "query"),
     "article answer": ("manager", "POST", "/api/kb/articles", {"json": {**ARTICLE, "answer": f"Yes{NUL}"}}, "answer"),
     "a tag": ("manager", "POST", "/api/kb/articles", {"json": {**ARTICLE, "tags": ["ok", f"b{NUL}"]}}, "tags.1"),
     "canned text": (
@@ -122,8 +122,8 @@ TEXT_CASES = {
     "contact email": (
         "agent", "PUT", f"/api/customers/{uuid.uuid4()}/contact", {"json": {"email": f"a{NUL}@b.example"}}, "email"
     ),
-    "an unknown query parameter": ("agent", "GET", "/api/routing/alerts", {"params": {"x": NUL}}, "x"),
-    "lone surrogate": ("public", "POST", "/api/knowledge/search", _raw('{"query": "paypal \\ud800"}'), "query"),
+    "an unknown query parameter": ("agent", "GET", "/api/assignment/alerts", {"params": {"x": NUL}}, "x"),
+    "lone surrogate": ("public", "POST", "/api/kb/search", _raw('{"query": "paypal \\ud800"}'), "query"),
     "lone surrogate in a name": (
         "admin", "PATCH", "/api/admin/people/1", _raw('{"skills": {"\\udfff": 3}}'), "skills"
     ),
@@ -164,7 +164,7 @@ INTEGER_CASES = {
     ),
     "outbox id": ("supervisor", "POST", f"/api/channels/outbox/{BEYOND_INT64}/retry", {}, "item_id"),
     "agent to reassign to": (
-        "supervisor", "POST", f"/api/routing/conversations/{uuid.uuid4()}/reassign",
+        "supervisor", "POST", f"/api/assignment/conversations/{uuid.uuid4()}/reassign",
         {"json": {"to_agent_id": BEYOND_INT32}}, "to_agent_id",
     ),
 }  # fmt: skip
@@ -190,7 +190,7 @@ def test_integers_beyond_their_column_are_refused_naming_the_field(
     ],
 )
 def test_numbers_json_cannot_hold_are_refused_naming_the_field(callers: Callers, body: str, field: str) -> None:
-    response = callers.send("public", "POST", "/api/knowledge/search", **_raw(body))
+    response = callers.send("public", "POST", "/api/kb/search", **_raw(body))
 
     assert (response.status_code, response.json().get("field")) == (422, field), response.text
 
@@ -215,8 +215,8 @@ DEEP = "[" * 100_000 + "]" * 100_000
 @pytest.mark.parametrize(
     ("path", "body", "status"),
     [
-        ("/api/knowledge/search", DEEP, 400),
-        ("/api/knowledge/search", '{"query": "paypal", "limit": ' + "9" * 5_000 + "}", 400),
+        ("/api/kb/search", DEEP, 400),
+        ("/api/kb/search", '{"query": "paypal", "limit": ' + "9" * 5_000 + "}", 400),
         # A route that reads no body ignores it, however deep: this one answers as it would without.
         ("/api/kb/articles/payment-methods/review", DEEP, 409),
     ],
@@ -231,7 +231,7 @@ def test_a_body_the_parser_cannot_read_is_a_400_or_ignored(callers: Callers, pat
 def test_a_refusal_names_the_field_without_echoing_the_input(callers: Callers) -> None:
     too_long = "my card is 4111 1111 1111 1111 " * 100
 
-    response = callers.send("public", "POST", "/api/knowledge/search", json={"query": too_long})
+    response = callers.send("public", "POST", "/api/kb/search", json={"query": too_long})
 
     assert response.status_code == 422
     assert response.json()["field"] == "query" and "4111" not in response.text
@@ -244,8 +244,8 @@ def test_the_openapi_document_lists_each_refusal_with_the_problem_schema(callers
     def schema(path: str, method: str, status: int) -> Any:
         return document["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
 
-    assert schema("/api/knowledge/search", "post", 422) == problem
-    assert schema("/api/knowledge/search", "post", 400) == problem
+    assert schema("/api/kb/search", "post", 422) == problem
+    assert schema("/api/kb/search", "post", 400) == problem
     assert schema("/api/session", "post", 429) == problem
     assert schema("/api/kb/articles/{slug}", "put", 409) == problem
     assert {"401", "403", "404", "422"} <= set(document["paths"]["/api/kb/articles/{slug}"]["get"]["responses"])

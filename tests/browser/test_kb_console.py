@@ -26,9 +26,9 @@ def signed_in(browser: Browser, stack: Stack) -> Page:
 
 
 def best_answer(stack: Stack, question: str) -> dict[str, object] | None:
-    found: dict[str, object] | None = httpx.post(
-        f"{stack.http_url}/api/knowledge/search", json={"query": question}
-    ).json()["answer"]
+    found: dict[str, object] | None = httpx.post(f"{stack.http_url}/api/kb/search", json={"query": question}).json()[
+        "answer"
+    ]
     return found
 
 

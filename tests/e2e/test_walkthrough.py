@@ -107,7 +107,7 @@ async def test_a_question_the_knowledge_base_cannot_answer_goes_to_a_person_with
     offer = await agent.offer_for(customer.conversation_id)
     packet = offer["history"][-1]["payload"]["packet"]
     assert packet["reason"] in ("no_answer", "low_confidence")
-    threshold = (await http.post("/api/knowledge/search", json={"query": "hiking tours"})).json()["threshold"]
+    threshold = (await http.post("/api/kb/search", json={"query": "hiking tours"})).json()["threshold"]
     assert len(packet["articles"]) == 3 and packet["articles"][0]["confidence"] < threshold
     accepted = await agent.command("accept", offer_id=offer["offer"]["id"])
     await agent.command("resolve", conversation_id=accepted["result"]["conversation"]["id"])

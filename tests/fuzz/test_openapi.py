@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from app.agents.models import Role
-from app.deps import SESSION_COOKIE
+from app.api.deps import SESSION_COOKIE
 from tests.fuzz.schema import CHECKS, COVERAGE, SCHEMA, Case
 from tests.fuzz.target import ANONYMOUS, CALLERS, CASES_PER_CALLER, TOKENS, Cases, Target
 

@@ -9,12 +9,9 @@ and mentions). One bad event is stored as unprocessable with its reason; it neve
 from datetime import datetime
 from typing import Any
 
-from app.channels.events import (
-    FACEBOOK_COMMENT,
-    INSTAGRAM,
-    INSTAGRAM_COMMENT,
-    MESSENGER,
-    META,
+from app.channel_names import FACEBOOK_COMMENT, INSTAGRAM, INSTAGRAM_COMMENT, MESSENGER, META
+from app.channels.models import InboxStatus
+from app.channels.platform_events import (
     Inbound,
     RawEvent,
     Unprocessable,
@@ -27,7 +24,6 @@ from app.channels.events import (
     sender_key,
     text_of,
 )
-from app.channels.models import InboxStatus
 from app.errors import InvalidInput
 from app.timestamps import utcnow
 

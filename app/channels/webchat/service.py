@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from app.channel_names import WEBCHAT
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
 from app.customers import service as customers
@@ -12,7 +13,7 @@ from app.customers.models import ChannelIdentity
 from app.errors import ConversationNotFound
 from app.security import hash_token
 
-CHANNEL = customers.WEBCHAT
+CHANNEL = WEBCHAT
 
 
 def start_session(*, session: Session, display_name: str | None) -> tuple[Conversation, str]:

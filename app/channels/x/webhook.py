@@ -10,13 +10,12 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from app.channels.events import (
-    X_DM,
-    X_MENTION,
+from app.channel_names import X_DM, X_MENTION, X
+from app.channels.models import InboxStatus
+from app.channels.platform_events import (
     Inbound,
     RawEvent,
     Unprocessable,
-    X,
     fingerprint,
     from_millis,
     in_utc,
@@ -25,7 +24,6 @@ from app.channels.events import (
     sender_key,
     text_of,
 )
-from app.channels.models import InboxStatus
 from app.errors import InvalidInput
 from app.timestamps import utcnow
 

@@ -9,8 +9,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from app.api.deps import CSRF_HEADER, SESSION_COOKIE
 from app.cli.background import LiveServer
-from app.deps import CSRF_HEADER, SESSION_COOKIE
 from app.settings import DEMO_PASSWORD
 from tests.support.accounts import signed_in
 
@@ -76,10 +76,10 @@ async def test_a_change_with_the_cookie_needs_the_csrf_token(admin: tuple[httpx.
 @pytest.mark.parametrize(
     ("email", "path", "status"),
     [
-        (KIM, "/api/routing/alerts", 403),
-        (MARIA, "/api/routing/alerts", 403),
-        (SAM, "/api/routing/alerts", 200),
-        (ADA, "/api/routing/alerts", 200),
+        (KIM, "/api/assignment/alerts", 403),
+        (MARIA, "/api/assignment/alerts", 403),
+        (SAM, "/api/assignment/alerts", 200),
+        (ADA, "/api/assignment/alerts", 200),
         (MARIA, "/api/kb/articles", 403),
         (KIM, "/api/kb/articles", 200),
         (ADA, "/api/kb/articles", 200),
@@ -168,7 +168,7 @@ async def test_signing_out_ends_the_session(live: LiveServer) -> None:
 
     out = await client.delete("/api/session", headers={CSRF_HEADER: csrf})
     client.cookies.set(SESSION_COOKIE, cookie)  # a copy kept by someone
-    after = await client.get("/api/routing/alerts")
+    after = await client.get("/api/assignment/alerts")
     await client.aclose()
 
     assert out.status_code == 204 and after.status_code == 401

@@ -14,8 +14,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from app.api.deps import CSRF_HEADER, SESSION_COOKIE
 from app.cli.background import LiveServer
-from app.deps import CSRF_HEADER, SESSION_COOKIE
 from app.settings import DEMO_AGENT_TOKEN
 from knowledge import OnnxEmbedder
 from tests.support.accounts import signed_in
@@ -106,7 +106,7 @@ async def test_a_role_change_ends_the_persons_sessions_and_saving_the_same_role_
     sam, _ = await signed_in(b, SAM)
 
     same_role = await _change(admin, SAM, {"role": "supervisor", "skills": {"billing": 4}})
-    kept = await sam.get("/api/routing/alerts")
+    kept = await sam.get("/api/assignment/alerts")
     new_role = await _change(admin, SAM, {"role": "agent"})
     ended = await sam.get("/api/session")
     await sam.aclose()

@@ -5,10 +5,10 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from app.agents.models import Role
-from app.channels.events import Inbound
 from app.channels.intake import accept
 from app.channels.models import OutboxItem, OutboxStatus
 from app.channels.outbox import X_PUBLIC_LIMIT
+from app.channels.platform_events import Inbound
 from app.conversations import messages, ownership
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.channels import payloads
-from app.channels.events import RawEvent
+from app.channels.platform_events import RawEvent
 from app.errors import MalformedBody
 
 # Every code point, lone surrogates and NUL included.

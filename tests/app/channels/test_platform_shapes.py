@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.channels import inbox, payloads
-from app.channels.events import RawEvent
 from app.channels.intake import Intake
 from app.channels.meta import webhook as meta_webhook
 from app.channels.models import InboxEvent, InboxStatus
+from app.channels.platform_events import RawEvent
 from app.channels.x import webhook as x_webhook
 from app.conversations.models import Message
 from app.db import make_engine, session_factory, unit_of_work

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from app.channels.events import Inbound
 from app.channels.intake import accept
+from app.channels.platform_events import Inbound
 from app.cli.background import LiveServer
 from app.customers import service as customers
 from app.db import make_engine, session_factory, unit_of_work

@@ -5,7 +5,7 @@ import pytest
 
 
 async def test_search_answers_with_the_best_article(http: httpx.AsyncClient) -> None:
-    response = await http.post("/api/knowledge/search", json={"query": "can I pay with paypal", "limit": 2})
+    response = await http.post("/api/kb/search", json={"query": "can I pay with paypal", "limit": 2})
 
     body = response.json()
     assert response.status_code == 200
@@ -15,7 +15,7 @@ async def test_search_answers_with_the_best_article(http: httpx.AsyncClient) -> 
 
 
 async def test_search_declines_to_answer_an_unrelated_question(http: httpx.AsyncClient) -> None:
-    response = await http.post("/api/knowledge/search", json={"query": "who won the football world cup in 1998"})
+    response = await http.post("/api/kb/search", json={"query": "who won the football world cup in 1998"})
 
     body = response.json()
     assert body["answer"] is None
@@ -36,7 +36,7 @@ async def test_search_declines_to_answer_an_unrelated_question(http: httpx.Async
 async def test_search_refuses_bad_input_naming_the_field(
     http: httpx.AsyncClient, body: dict[str, object], field: str
 ) -> None:
-    response = await http.post("/api/knowledge/search", json=body)
+    response = await http.post("/api/kb/search", json=body)
 
     assert response.status_code == 422
     assert field in response.text

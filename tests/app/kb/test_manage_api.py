@@ -39,7 +39,7 @@ def manager(live: LiveServer, role: Role = Role.knowledge_manager) -> dict[str, 
 
 
 async def best_answer(http: httpx.AsyncClient, question: str) -> str | None:
-    found = (await http.post("/api/knowledge/search", json={"query": question})).json()
+    found = (await http.post("/api/kb/search", json={"query": question})).json()
     return found["answer"]["slug"] if found["answer"] else None
 
 
@@ -69,7 +69,7 @@ async def test_editing_keeps_the_live_version_until_published_and_rollback_resto
 
     assert saved.json()["current_version"] == 2 and saved.json()["published_version"] == 1
     assert stale.status_code == 409 and "since you opened version 1" in stale.json()["detail"]
-    found = (await http.post("/api/knowledge/search", json={"query": "bike fit appointment"})).json()
+    found = (await http.post("/api/kb/search", json={"query": "bike fit appointment"})).json()
     assert found["answer"]["version"] == 1
     diff = (await http.get("/api/kb/articles/bike-fitting/diff", params={"from": 1, "to": 2}, headers=headers)).json()
     assert "+No, we stopped offering fittings." in diff["changes"]["answer"]
@@ -80,7 +80,7 @@ async def test_editing_keeps_the_live_version_until_published_and_rollback_resto
 
     assert rolled.json()["published_version"] == 3
     assert [v["note"] for v in history] == ["rolled back to version 1", "answer changed", "created"]
-    found = (await http.post("/api/knowledge/search", json={"query": "bike fit appointment"})).json()
+    found = (await http.post("/api/kb/search", json={"query": "bike fit appointment"})).json()
     assert (found["answer"]["version"], found["answer"]["answer"]) == (3, ARTICLE["answer"])
 
 
@@ -100,7 +100,7 @@ async def test_a_rollback_to_a_version_without_an_answer_is_refused_and_changes_
     assert (after["current_version"], after["published_version"]) == (2, 2)
     history = (await http.get("/api/kb/articles/bike-fitting/versions", headers=headers)).json()
     assert [v["version"] for v in history] == [2, 1]
-    found = (await http.post("/api/knowledge/search", json={"query": "bike fit appointment"})).json()
+    found = (await http.post("/api/kb/search", json={"query": "bike fit appointment"})).json()
     assert found["answer"]["answer"] == ARTICLE["answer"]
     assert (await http.post("/api/kb/articles/gift-cards/unpublish", headers=headers)).status_code == 200
     assert (await http.post("/api/kb/articles/gift-cards/publish", headers=headers)).status_code == 200

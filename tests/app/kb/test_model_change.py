@@ -99,9 +99,9 @@ async def test_a_tuned_model_takes_over_without_a_restart_and_a_reset_goes_back(
         deadline = asyncio.get_running_loop().time() + 60
         while (await http.get("/healthz")).json()["embedding_model"] != tuned.model:
             assert asyncio.get_running_loop().time() < deadline, "the tuned model never took over"
-            found = await http.post("/api/knowledge/search", json={"query": asked})
+            found = await http.post("/api/kb/search", json={"query": asked})
             assert found.status_code == 200 and found.json()["answer"]["slug"] == demo[0].slug
-        after = await http.post("/api/knowledge/search", json={"query": asked})
+        after = await http.post("/api/kb/search", json={"query": asked})
         groups = (await http.get("/api/kb/unanswered", headers=headers)).json()
 
         assert after.json()["answer"]["slug"] == demo[0].slug
@@ -194,7 +194,7 @@ async def test_a_damaged_model_in_the_database_neither_stops_the_service_nor_is_
             while len(looks) < looked + 4:
                 assert asyncio.get_running_loop().time() < deadline, "the watcher stopped looking"
                 await asyncio.sleep(0.2)
-            found = await http.post("/api/knowledge/search", json={"query": asked.questions[0]})
+            found = await http.post("/api/kb/search", json={"query": asked.questions[0]})
             still = (await http.get("/healthz")).json()["embedding_model"]
             tried = len(failures(caplog))
 

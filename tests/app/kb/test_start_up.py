@@ -88,7 +88,7 @@ async def test_the_api_starts_and_answers(
     with instance(database_url, tmp_path, embedder) as server:
         async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
             health = await http.get("/healthz")
-            found = await http.post("/api/knowledge/search", json={"query": "Can I buy a gift card?"})
+            found = await http.post("/api/kb/search", json={"query": "Can I buy a gift card?"})
         manager, _ = await signed_in(server, "kim@kestrel.example")
         told = (await manager.get("/api/kb/refused")).json()
         await manager.aclose()

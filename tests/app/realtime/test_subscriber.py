@@ -4,7 +4,7 @@ import asyncio
 import logging
 
 import pytest
-from starlette.websockets import WebSocketDisconnected
+from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
 from app.realtime.hub import CLOSE_TOO_SLOW, Subscriber
 from app.realtime.models import Event
@@ -40,7 +40,7 @@ async def test_a_stuck_client_is_closed_with_a_reason_while_a_quick_one_gets_eve
     assert stuck.closed and [e["seq"] for e in received] == list(range(1, 21))
 
 
-async def _send_once(failure: Exception) -> Subscriber:
+async def _send_once(failure: Exception, gone: tuple[type[Exception], ...] = ()) -> Subscriber:
     tried = asyncio.Event()
 
     async def fails(event: Event) -> None:
@@ -50,7 +50,7 @@ async def _send_once(failure: Exception) -> Subscriber:
     async def close(code: int, reason: str) -> None:
         pass
 
-    subscriber = Subscriber(send=fails, close=close)
+    subscriber = Subscriber(send=fails, close=close, gone=gone)
     subscriber.start()
     subscriber.deliver({"type": "message", "seq": 1})
     await tried.wait()
@@ -61,6 +61,8 @@ async def _send_once(failure: Exception) -> Subscriber:
 async def test_a_fault_in_sending_is_logged_while_a_client_gone_is_not(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR, logger="app.realtime.hub"):
         await _send_once(WebSocketDisconnected("the client went away"))
+        # What the sockets name as gone: Starlette's disconnect, raised by a send to a closed socket.
+        await _send_once(WebSocketDisconnect(1006), gone=(WebSocketDisconnect,))
         gone = list(caplog.records)
         await _send_once(AttributeError("'str' object has no attribute 'value'"))
 

@@ -286,7 +286,7 @@ async function suggest(entry) {
   const query = lastCustomerText(entry.history);
   if (!query || query === suggested.query) return;
   suggested.query = query;
-  const response = await fetch("/api/knowledge/search", {
+  const response = await fetch("/api/kb/search", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ query, limit: 3 }),

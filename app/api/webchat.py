@@ -7,6 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
+from app.api import frames
+from app.api.deps import BearerToken, ClientAddress, ServicesDep
+from app.api.openapi import refusals
 from app.channels.webchat import service as webchat
 from app.channels.webchat.limits import Limits, admit_message, admit_session
 from app.channels.webchat.schemas import (
@@ -23,12 +26,9 @@ from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, MessagePublic
 from app.conversations.wire import message_event
 from app.db import run_in_session
-from app.deps import BearerToken, ClientAddress, ServicesDep
 from app.errors import DomainError, Unauthorized
 from app.kb import insights
 from app.limits import RowId, Seq
-from app.openapi import refusals
-from app.realtime import frames
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
 from app.timestamps import utcnow
@@ -156,7 +156,7 @@ async def follow_conversation(websocket: WebSocket, conversation_id: uuid.UUID, 
             high_water = seq
             await websocket.send_json(event)
 
-    subscriber = Subscriber(send=send, close=websocket.close)
+    subscriber = Subscriber(send=send, close=websocket.close, gone=(WebSocketDisconnect,))
     services.hub.follow_conversation(conversation_id, subscriber)
     try:
 

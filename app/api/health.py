@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from app.deps import ServicesDep
+from app.api.deps import ServicesDep
 
 router = APIRouter(tags=["health"])
 

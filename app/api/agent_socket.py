@@ -36,10 +36,11 @@ from app.agents.commands import (
     Typing,
 )
 from app.agents.models import Agent, AgentPublic, Role
+from app.api import frames
+from app.api.deps import SESSION_COOKIE, ServicesDep
 from app.db import run_in_session
-from app.deps import SESSION_COOKIE, ServicesDep
 from app.errors import DomainError, Unauthorized
-from app.realtime import feed, frames
+from app.realtime import feed
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
 from app.services import Services
@@ -81,7 +82,7 @@ async def agent_socket(websocket: WebSocket, services: ServicesDep) -> None:
         else:
             await cursor.send(event)
 
-    subscriber = Subscriber(send=send, close=websocket.close)
+    subscriber = Subscriber(send=send, close=websocket.close, gone=(WebSocketDisconnect,))
     # Following first: whatever is published from here on waits in the queue until the replay is sent.
     services.hub.follow_agent(agent_id, subscriber)
     log.info("event=agent_connected agent=%s after_seq=%s", agent_id, after_seq)

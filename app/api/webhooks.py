@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
+from app.api.deps import ServicesDep
 from app.channels import inbox, payloads, signatures
-from app.channels.events import RawEvent
 from app.channels.meta import webhook as meta_webhook
+from app.channels.platform_events import RawEvent
 from app.channels.x import webhook as x_webhook
 from app.db import run_in_session
-from app.deps import ServicesDep
 from app.errors import Forbidden, InvalidInput, NotConfigured, Unauthorized
 from app.services import Services
 from app.settings import Settings

@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, StringConstraints
 from sqlmodel import Session
 
+from app.api.deps import CurrentAgent, CurrentSupervisor, ServicesDep
 from app.canned import service as canned
 from app.canned.models import CannedResponse
 from app.db import run_in_session
-from app.deps import CurrentAgent, CurrentSupervisor, ServicesDep
 from app.limits import MessageText
 
 router = APIRouter(prefix="/api/canned", tags=["canned responses"])

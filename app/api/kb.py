@@ -3,16 +3,13 @@
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-import anyio.to_thread
-import numpy as np
 from fastapi import APIRouter, Query
 from sqlmodel import Session
 
+from app.api.deps import CurrentKnowledgeManager, ServicesDep
 from app.db import run_in_session
-from app.deps import CurrentKnowledgeManager, ServicesDep
-from app.kb import articles, clusters, insights, publishing
-from app.kb.content import Content
-from app.kb.models import ArticleStatus, UnansweredQuestion
+from app.kb import articles, curation, publishing
+from app.kb.models import ArticleStatus
 from app.kb.schemas import (
     ArticleCreate,
     ArticleEdit,
@@ -22,10 +19,8 @@ from app.kb.schemas import (
     ClusterOut,
     DraftFromQuestions,
     Preview,
-    PreviewMatch,
     RefusedOut,
     Rollback,
-    Stats,
     VersionOut,
 )
 from app.limits import VersionNumber
@@ -33,21 +28,6 @@ from app.services import Services
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge managers"])
 T = TypeVar("T")
-
-
-def _stats(session: Session, slug: str) -> Stats:
-    found = articles_stats(session, [slug]).get(slug)
-    return found or Stats()
-
-
-def articles_stats(session: Session, slugs: list[str]) -> dict[str, Stats]:
-    return {slug: Stats(**vars(s)) for slug, s in insights.stats(session=session, slugs=slugs).items()}
-
-
-def _view(session: Session, slug: str) -> ArticleOut:
-    record = articles.head(session=session, slug=slug)
-    current = articles.version(session=session, slug=slug, number=record.current_version)
-    return ArticleOut.of(record, current, _stats(session, slug))
 
 
 async def _change(services: Services, change: Callable[[Session], T]) -> T:
@@ -67,26 +47,7 @@ async def list_articles(
     skill: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[ArticleSummary]:
     """Articles with their newest version and how they do with customers; archived ones on request."""
-
-    def read(session: Session) -> list[ArticleSummary]:
-        rows = articles.listing(session=session, search=search, status=status, tag=tag, skill=skill)
-        stats = articles_stats(session, [record.slug for record, _ in rows])
-        return [
-            ArticleSummary(
-                slug=record.slug,
-                title=current.title,
-                status=record.status,
-                current_version=record.current_version,
-                published_version=record.published_version,
-                tags=current.tags,
-                skill=current.skill,
-                updated_at=record.updated_at,
-                stats=stats.get(record.slug, Stats()),
-            )
-            for record, current in rows
-        ]
-
-    return await run_in_session(services.open_session, read)
+    return await run_in_session(services.open_session, lambda s: curation.summaries(s, search, status, tag, skill))
 
 
 @router.post("/articles", status_code=201)
@@ -95,7 +56,7 @@ async def create_article(body: ArticleCreate, services: ServicesDep, author: Cur
 
     def create(session: Session) -> ArticleOut:
         articles.create(session=session, slug=body.slug, content=body.content(), author=author, note=body.note)
-        return _view(session, body.slug)
+        return curation.view(session, body.slug)
 
     return await run_in_session(services.open_session, create)
 
@@ -103,7 +64,7 @@ async def create_article(body: ArticleCreate, services: ServicesDep, author: Cur
 @router.get("/articles/{slug}")
 async def get_article(slug: str, services: ServicesDep, _: CurrentKnowledgeManager) -> ArticleOut:
     """An article's newest version, its status, and which version customers get."""
-    return await run_in_session(services.open_session, lambda s: _view(s, slug))
+    return await run_in_session(services.open_session, lambda s: curation.view(s, slug))
 
 
 @router.put("/articles/{slug}")
@@ -121,7 +82,7 @@ async def edit_article(
             base_version=body.base_version,
             note=body.note,
         )
-        return _view(session, slug)
+        return curation.view(session, slug)
 
     return await run_in_session(services.open_session, edit)
 
@@ -131,7 +92,7 @@ async def _step(services: Services, slug: str, step: Callable[..., object], live
 
     def run(session: Session) -> ArticleOut:
         step(session=session, slug=slug)
-        return _view(session, slug)
+        return curation.view(session, slug)
 
     return await (_change(services, run) if live else run_in_session(services.open_session, run))
 
@@ -166,7 +127,7 @@ async def rollback(slug: str, body: Rollback, services: ServicesDep, author: Cur
 
     def back(session: Session) -> ArticleOut:
         publishing.rollback(session=session, slug=slug, to_version=body.version, author=author)
-        return _view(session, slug)
+        return curation.view(session, slug)
 
     return await _change(services, back)
 
@@ -202,46 +163,8 @@ async def diff(
 @router.post("/articles/{slug}/preview")
 async def preview(slug: str, body: ArticleEdit, services: ServicesDep, _: CurrentKnowledgeManager) -> Preview:
     """Which recent customer questions this article would get, as written in the editor now."""
-    content = body.content().checked(slug)
-    draft = Content(**{**content.__dict__, "answer": content.answer or "-"}).as_article(slug, version=0)
-
-    questions = await run_in_session(services.open_session, lambda s: insights.recent_questions(session=s))
     threshold = services.settings.kb_answer_threshold
-    with_draft = await services.knowledge.preview(draft, questions)
-    today = await services.knowledge.search_many(questions, 1)
-    matches = [
-        PreviewMatch(
-            question=question,
-            score=round(found[0].confidence, 4),
-            answered=found[0].confidence >= threshold,
-            now_answered_by=(
-                now[0].article.slug if now and now[0].confidence >= threshold and now[0].article.slug != slug else None
-            ),
-        )
-        for question, found, now in zip(questions, with_draft, today, strict=True)
-        if found and found[0].article.slug == slug
-    ]
-    return Preview(slug=slug, threshold=threshold, matches=sorted(matches, key=lambda m: -m.score))
-
-
-async def embedded(services: Services, questions: list[UnansweredQuestion]) -> np.ndarray:
-    """The questions' vectors, all by the model the knowledge base uses now: those kept from another
-    model, or none, are embedded (and kept) again."""
-    model = services.knowledge.model
-    stale = [q for q in questions if q.embedding is None or q.embedding_model != model]
-    while stale:
-        model, fresh = await services.knowledge.embed([q.text for q in stale])
-        kept = {q.id: vector.tobytes() for q, vector in zip(stale, fresh, strict=True)}
-
-        def store_vectors(session: Session, kept: dict[int | None, bytes] = kept, model: str = model) -> None:
-            insights.keep_embeddings(session=session, vectors=kept, model=model)
-
-        await run_in_session(services.open_session, store_vectors)
-        for question in stale:
-            question.embedding, question.embedding_model = kept[question.id], model
-        # The model may have changed while these were embedded: then the others are stale too.
-        stale = [q for q in questions if q.embedding_model != model]
-    return np.stack([np.frombuffer(q.embedding or b"", dtype=np.float32) for q in questions])
+    return await curation.preview(services.knowledge, services.open_session, threshold, slug, body.content())
 
 
 @router.get("/refused")
@@ -254,22 +177,7 @@ async def refused_articles(services: ServicesDep, _: CurrentKnowledgeManager) ->
 @router.get("/unanswered")
 async def unanswered_groups(services: ServicesDep, _: CurrentKnowledgeManager) -> list[ClusterOut]:
     """Questions the bot could not answer, grouped by meaning, the biggest group first."""
-    open_questions = await run_in_session(services.open_session, lambda s: insights.open_unanswered(session=s))
-    if not open_questions:
-        return []
-    vectors = await embedded(services, open_questions)
-    # Up to thousands of questions compared with every group's centre: seconds of CPU, so not on
-    # the event loop, which every socket and webhook on this instance waits on.
-    groups = await anyio.to_thread.run_sync(clusters.group, open_questions, vectors)
-    nearest = await services.knowledge.search_many([open_questions[g[0]].text for g in groups], 1)
-    described = [
-        clusters.describe(open_questions, members, (n[0].article.slug, n[0].score) if n else None)
-        for members, n in zip(groups, nearest, strict=True)
-    ]
-    return [
-        ClusterOut(**{**vars(c), "count": c.count, "question_ids": list(c.question_ids), "samples": list(c.samples)})
-        for c in described
-    ]
+    return await curation.unanswered_groups(services.knowledge, services.open_session)
 
 
 @router.post("/unanswered/draft", status_code=201)
@@ -279,12 +187,7 @@ async def draft_from_questions(
     """Turn a group of unanswered questions into a new draft article with them as its phrasings."""
 
     def draft(session: Session) -> ArticleOut:
-        questions = insights.resolve_unanswered(session=session, question_ids=body.question_ids, slug=body.slug)
-        content = Content(title=body.title, questions=tuple(q.text for q in questions), answer="")
-        articles.create(
-            session=session, slug=body.slug, content=content, author=author, note="from unanswered questions"
-        )
-        return _view(session, body.slug)
+        return curation.draft_from_questions(session, body.question_ids, body.slug, body.title, author)
 
     return await run_in_session(services.open_session, draft)
 
@@ -294,14 +197,6 @@ async def attach_questions(body: AttachQuestions, services: ServicesDep, author:
     """Add a group of unanswered questions to an article as phrasings (a new version to publish)."""
 
     def attach(session: Session) -> ArticleOut:
-        questions = insights.resolve_unanswered(session=session, question_ids=body.question_ids, slug=body.slug)
-        articles.add_phrasings(
-            session=session,
-            slug=body.slug,
-            phrasings=[q.text for q in questions],
-            author=author,
-            note=f"{len(questions)} unanswered questions added as phrasings",
-        )
-        return _view(session, body.slug)
+        return curation.attach_questions(session, body.question_ids, body.slug, author)
 
     return await run_in_session(services.open_session, attach)

@@ -9,12 +9,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, StringConstraints
 from sqlmodel import Session
 
-from app.conversations import service as conversations
+from app.api.deps import CurrentAgent, ServicesDep
 from app.conversations.models import ConversationPublic, MessagePublic
 from app.customers import service as customers
 from app.db import run_in_session
-from app.deps import CurrentAgent, ServicesDep
-from app.errors import ConversationNotFound
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 
@@ -81,11 +79,7 @@ async def earlier_messages(
     """One of the customer's conversations on any channel, notes included: what was said before."""
 
     def read(session: Session) -> list[MessagePublic]:
-        customer = customers.current(session=session, customer_id=customer_id)
-        theirs = {c.id for c in customers.conversations_of(session=session, customer_id=customer.id)}
-        if conversation_id not in theirs:
-            raise ConversationNotFound(f"customer {customer_id} has no conversation {conversation_id}")
-        found = conversations.history(session=session, conversation_id=conversation_id, include_internal=True)
+        found = customers.earlier_messages(session=session, customer_id=customer_id, conversation_id=conversation_id)
         return [MessagePublic.of(m) for m in found]
 
     return await run_in_session(services.open_session, read)

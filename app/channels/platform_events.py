@@ -8,22 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from app.channel_names import PUBLIC_CHANNELS
 from app.channels.models import InboxStatus
 
-META = "meta"
-X = "x"
-
-# Conversation channels. A public channel's replies are seen by everybody.
-MESSENGER = "messenger"
-INSTAGRAM = "instagram"
-FACEBOOK_COMMENT = "facebook_comment"
-INSTAGRAM_COMMENT = "instagram_comment"
-X_DM = "x_dm"
-X_MENTION = "x_mention"
-PUBLIC_CHANNELS = frozenset({FACEBOOK_COMMENT, INSTAGRAM_COMMENT, X_MENTION})
-PLATFORM_CHANNELS = frozenset({MESSENGER, INSTAGRAM, X_DM}) | PUBLIC_CHANNELS
-# Where a public channel's customer is taken to talk in private.
-PRIVATE_OF = {FACEBOOK_COMMENT: MESSENGER, INSTAGRAM_COMMENT: INSTAGRAM, X_MENTION: X_DM}
 # The longest sender id and display name a customer's identity holds.
 ID_LENGTH = 200
 NAME_LENGTH = 200

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from app.api.deps import CurrentSupervisor, ServicesDep
 from app.channels import inbox, sender
 from app.channels.models import InboxStatus, OutboxStatus
 from app.db import run_in_session
-from app.deps import CurrentSupervisor, ServicesDep
 from app.errors import NotFound
 from app.limits import RowId
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from app.deps import ROLE_CHECKS, bearer_token
-from app.errors import Problem
+from app.api.deps import ROLE_CHECKS, bearer_token
+from app.api.errors import Problem
 
 REFUSALS = {
     400: "The body could not be read as JSON (nested too deeply, a number of too many digits)",

@@ -30,7 +30,7 @@ async def test_a_supervisor_reads_why_a_conversation_went_to_maria(live: LiveSer
     await maria.next_of("offer")
     headers = {"Authorization": f"Bearer {supervisor_token(live)}"}
 
-    response = await http.get(f"/api/routing/conversations/{customer.conversation_id}/decisions", headers=headers)
+    response = await http.get(f"/api/assignment/conversations/{customer.conversation_id}/decisions", headers=headers)
 
     assert response.status_code == 200
     (decision,) = response.json()
@@ -40,7 +40,7 @@ async def test_a_supervisor_reads_why_a_conversation_went_to_maria(live: LiveSer
 
 
 async def test_only_supervisors_may_ask(live: LiveServer, http: httpx.AsyncClient) -> None:
-    url = f"/api/routing/conversations/{uuid.uuid4()}/decisions"
+    url = f"/api/assignment/conversations/{uuid.uuid4()}/decisions"
 
     anonymous = await http.get(url)
     agent = await http.get(url, headers={"Authorization": f"Bearer {DEMO_AGENT_TOKEN}"})
@@ -58,7 +58,7 @@ async def test_alerts_list_an_agent_who_stopped_answering(live: LiveServer, http
     await customer.say("anyone there?")
     await maria.next_of("presence")
 
-    response = await http.get("/api/routing/alerts", headers={"Authorization": f"Bearer {supervisor_token(live)}"})
+    response = await http.get("/api/assignment/alerts", headers={"Authorization": f"Bearer {supervisor_token(live)}"})
 
     (alert,) = response.json()
     assert alert["kind"] == "agent_set_away" and alert["agent_id"] == 1
@@ -73,7 +73,7 @@ async def test_the_overview_shows_queues_with_their_waits_and_people_with_their_
     waiting = await new_customer(http)
     await waiting.say("My order 12345 never arrived")  # the bot hands it off; nobody is online: it waits
     for _ in range(300):  # the handoff comes after the bot's failed turn, so allow a loaded machine
-        before = (await http.get("/api/routing/overview", headers=headers)).json()
+        before = (await http.get("/api/assignment/overview", headers=headers)).json()
         if before["queues"]:
             break
         await asyncio.sleep(0.1)
@@ -82,7 +82,7 @@ async def test_the_overview_shows_queues_with_their_waits_and_people_with_their_
     in_welcome = [o for o in welcome["offers"] if o["offer"]["conversation_id"] == waiting.conversation_id]
     offer = in_welcome[0] if in_welcome else await maria.offer_for(waiting.conversation_id)
     await maria.command("accept", offer_id=offer["offer"]["id"])
-    after = (await http.get("/api/routing/overview", headers=headers)).json()
+    after = (await http.get("/api/assignment/overview", headers=headers)).json()
     await maria.close()
 
     (queue,) = before["queues"]
@@ -110,16 +110,18 @@ async def test_a_supervisor_moves_a_chat_from_an_agent_to_another(live: LiveServ
     other, _ = await agent_socket(live.ws_url, omar_token)
 
     moved = await http.post(
-        f"/api/routing/conversations/{customer.conversation_id}/reassign",
+        f"/api/assignment/conversations/{customer.conversation_id}/reassign",
         headers=headers,
         json={"to_agent_id": omar.id, "note": "Maria is off sick"},
     )
     offered = await other.offer_for(customer.conversation_id)
     again = await http.post(
-        f"/api/routing/conversations/{customer.conversation_id}/reassign", headers=headers, json={"to_team": "overflow"}
+        f"/api/assignment/conversations/{customer.conversation_id}/reassign",
+        headers=headers,
+        json={"to_team": "overflow"},
     )
     both = await http.post(
-        f"/api/routing/conversations/{customer.conversation_id}/reassign",
+        f"/api/assignment/conversations/{customer.conversation_id}/reassign",
         headers=headers,
         json={"to_team": "overflow", "to_agent_id": omar.id},
     )

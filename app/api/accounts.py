@@ -13,19 +13,17 @@ from app.accounts import passwords
 from app.accounts import service as accounts
 from app.agents import service as agents
 from app.agents.models import Agent, AgentPublic, Role
-from app.channels.events import PLATFORM_CHANNELS
-from app.customers.service import WEBCHAT
+from app.api.deps import SESSION_COOKIE, ClientAddress, CurrentAdmin, CurrentPerson, ServicesDep
+from app.api.openapi import refusals
+from app.channel_names import CHANNELS
 from app.db import run_in_session
-from app.deps import SESSION_COOKIE, ClientAddress, CurrentAdmin, CurrentPerson, ServicesDep
 from app.errors import TooManyRequests, Unauthorized
 from app.limits import RowId
-from app.openapi import refusals
 from app.security import new_token
 from app.timestamps import utcnow
 
 router = APIRouter(tags=["accounts"])
 
-CHANNELS = frozenset({WEBCHAT, *PLATFORM_CHANNELS})
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LANGUAGE = re.compile(r"^[a-z]{2}$")
 

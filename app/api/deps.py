@@ -97,7 +97,7 @@ async def _caller(request: Request, services: ServicesDep) -> Agent:
 
 
 RoleCheck = Callable[[Request, Services], Awaitable[Agent]]
-# Every dependency that asks who is calling and in which role (app/openapi.py lists their refusals).
+# Every dependency that asks who is calling and in which role (app/api/openapi.py lists their refusals).
 ROLE_CHECKS: set[RoleCheck] = set()
 
 

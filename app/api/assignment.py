@@ -9,16 +9,13 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.agents.commands import TransferTarget
+from app.api.deps import CurrentSupervisor, ServicesDep
 from app.assignment import service as assignment
 from app.assignment.overview import Overview, overview
-from app.conversations import service as conversations
-from app.conversations.models import Owner
 from app.db import run_in_session
-from app.deps import CurrentSupervisor, ServicesDep
-from app.errors import Conflict
 from app.timestamps import utcnow
 
-router = APIRouter(prefix="/api/routing", tags=["routing"])
+router = APIRouter(prefix="/api/assignment", tags=["assignment"])
 
 
 class DecisionPublic(BaseModel):
@@ -71,19 +68,15 @@ async def reassign(
     policy = services.assignment.policy
 
     def move(session: Session) -> assignment.Outcome:
-        conversation = conversations.get(session=session, conversation_id=conversation_id)
-        if conversation.owner != Owner.agent or conversation.agent_id is None:
-            raise Conflict(f"conversation {conversation_id} is with the {conversation.owner}, not with an agent")
-        note = f"Reassigned by {supervisor.name}" + (f": {body.note}" if body.note else "")
-        return assignment.transfer(
+        return assignment.reassign(
             session=session,
             policy=policy,
             conversation_id=conversation_id,
-            agent_id=conversation.agent_id,
+            by=supervisor.name,
             now=utcnow(),
             to_agent=body.to_agent_id,
             to_team=body.to_team,
-            note=note,
+            note=body.note,
         )
 
     await services.assignment.run(move)

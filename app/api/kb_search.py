@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.deps import ServicesDep
+from app.api.deps import ServicesDep
 from knowledge import Match, top_answer
 
-router = APIRouter(prefix="/api/knowledge", tags=["knowledge"])
+router = APIRouter(prefix="/api/kb", tags=["knowledge base search"])
 
 
 class SearchHit(BaseModel):

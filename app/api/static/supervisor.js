@@ -68,7 +68,7 @@ function draw(overview, alerts) {
 
 async function refresh() {
   try {
-    const [overview, alerts] = await Promise.all([api("/api/routing/overview"), api("/api/routing/alerts")]);
+    const [overview, alerts] = await Promise.all([api("/api/assignment/overview"), api("/api/assignment/alerts")]);
     draw(overview, alerts);
   } catch (error) {
     $("error").textContent = error.message;
@@ -80,7 +80,7 @@ $("reassign-form").addEventListener("submit", async (event) => {
   const target = $("target").value.trim();
   const body = /^\d+$/.test(target) ? { to_agent_id: Number(target) } : { to_team: target };
   try {
-    await api(`/api/routing/conversations/${$("conversation").value}/reassign`, {
+    await api(`/api/assignment/conversations/${$("conversation").value}/reassign`, {
       method: "POST",
       body: { ...body, note: $("note").value },
     });
