@@ -20,24 +20,24 @@ from app.api.errors import install_error_handlers
 from app.api.routes import include_routes
 from app.assistant.breaker import CircuitBreaker
 from app.assistant.rasa_client import RasaClient
-from app.channel_names import META, X
 from app.channels.intake import Intake
 from app.channels.meta.client import MetaClient
 from app.channels.sender import RetryPolicy, Sender
 from app.channels.webchat import limits as webchat_limits
 from app.channels.x.client import XClient
 from app.conversations.wire import publish_message
-from app.db import checkpoint, make_engine, run_in_session, session_factory
+from app.core.channel_names import META, X
+from app.core.db import checkpoint, make_engine, run_in_session, session_factory
+from app.core.logs import configure_logging
+from app.core.settings import Settings, get_settings
+from app.core.timestamps import utcnow
 from app.flows.assignment import AssignmentFlows
 from app.flows.conversations import ConversationFlows
 from app.kb import tuned_models
 from app.kb.live import LiveIndex
-from app.logs import configure_logging
 from app.realtime.bus import RedisBus, SingleInstance
 from app.realtime.hub import Hub
 from app.services import Lane, Services
-from app.settings import Settings, get_settings
-from app.timestamps import utcnow
 from knowledge import Embedder
 
 log = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ from sqlmodel import Session
 from app.accounts import passwords
 from app.agents import service as agents
 from app.agents.models import Role
-from app.channel_names import PLATFORM_CHANNELS, WEBCHAT
+from app.core.channel_names import PLATFORM_CHANNELS, WEBCHAT
+from app.core.security import new_token
 from app.kb import articles, publishing
 from app.kb.content import Content
-from app.security import new_token
 from knowledge.demo import load_demo_articles
 
 log = logging.getLogger(__name__)

@@ -8,12 +8,12 @@ from sqlalchemy import Engine
 
 from app.channels.intake import Intake
 from app.channels.sender import Sender
-from app.db import SessionFactory
+from app.core.db import SessionFactory
+from app.core.settings import Settings
 from app.flows.assignment import AssignmentFlows
 from app.flows.conversations import ConversationFlows
 from app.kb.live import LiveIndex
 from app.realtime.hub import Hub
-from app.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import httpx
 
 from app.assistant import faq_examples
 from app.cli.background import CAREBRIDGE, Stack, running_stack
-from app.settings import PROJECT_ROOT, get_settings
+from app.core.settings import PROJECT_ROOT, get_settings
 from bench.chat import first_bot_reply
 from bench.kb_quality import DataMissing, articles, banking77, clinc150, slug_of
 from bench.report import Measure, Report

@@ -19,9 +19,9 @@ from app.channels.meta import webhook as meta_webhook
 from app.channels.models import InboxEvent, InboxStatus
 from app.channels.platform_events import RawEvent
 from app.conversations import messages
-from app.db import make_engine, run_in_session, session_factory
+from app.core.db import make_engine, run_in_session, session_factory
+from app.core.settings import get_settings
 from app.kb.live import LiveIndex
-from app.settings import get_settings
 from knowledge import OnnxEmbedder, onnx, top_answer
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from app.settings import get_settings
+from app.core.settings import get_settings
 from bench.kb_quality import DataMissing, banking77, clinc150, slug_of
 from bench.report import Measure, Report, percentile
 from knowledge import Article, KnowledgeIndex, MiniLMEmbedder, OnnxEmbedder, formats, onnx

@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.settings import get_settings
+from app.core.settings import get_settings
 from bench.report import Measure, Report
 from knowledge import Article, KnowledgeIndex, Match, OnnxEmbedder, onnx, tuning
 from knowledge.evaluation import MOST_OUT_OF_SCOPE, TARGET_PRECISION, Outcome, evaluate, suggest

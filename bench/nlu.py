@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.rasa_processes import rasa_env
-from app.settings import Settings, get_settings
+from app.core.settings import Settings, get_settings
 from bench.report import Measure, Report
 
 FOLDS = 5

@@ -45,8 +45,8 @@ from app.cli.background import LOOPBACK_LIMITS, free_port
 from app.cli.up import prepare
 from app.conversations import ownership
 from app.conversations.models import Owner
-from app.db import make_engine, session_factory, unit_of_work
-from app.settings import Settings
+from app.core.db import make_engine, session_factory, unit_of_work
+from app.core.settings import Settings
 from bench.ingest import server
 from bench.posting import Poster
 from bench.report import Measure, Report, percentile

@@ -23,8 +23,8 @@ from app.conversations import messages
 from app.conversations import service as conversations
 from app.conversations.models import Message, MessagePublic
 from app.conversations.wire import message_event
-from app.db import make_engine, run_in_session, session_factory
-from app.settings import get_settings
+from app.core.db import make_engine, run_in_session, session_factory
+from app.core.settings import get_settings
 
 
 @asynccontextmanager

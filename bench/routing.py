@@ -29,9 +29,9 @@ from app.assignment.service import Acceptance
 from app.assignment.store import SqlRoutingStore
 from app.assignment.writer import BatchWriter
 from app.conversations.models import Conversation
+from app.core.db import make_engine, migrate, session_factory, unit_of_work
+from app.core.timestamps import utcnow
 from app.customers.models import Customer
-from app.db import make_engine, migrate, session_factory, unit_of_work
-from app.timestamps import utcnow
 from bench.report import Measure, Report, percentile
 from routing import AgentPool, AgentState, OfferMade, Policy, Presence, Router, Work, queue_rank
 from routing.eligibility import is_eligible

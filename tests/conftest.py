@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.cli.background import Stack, running_stack
-from app.db import make_engine, migrate, session_factory
-from app.settings import get_settings
+from app.core.db import make_engine, migrate, session_factory
+from app.core.settings import get_settings
 from knowledge import OnnxEmbedder, onnx
 from tests.support import databases
 

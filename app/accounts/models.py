@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
-from app.timestamps import UTCDateTime, utcnow
+from app.core.timestamps import UTCDateTime, utcnow
 
 
 class WebSession(SQLModel, table=True):

@@ -3,7 +3,7 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from app.errors import InvalidInput
+from app.core.errors import InvalidInput
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256

@@ -10,10 +10,10 @@ from app.accounts import passwords
 from app.accounts.models import LoginAttempt, WebSession
 from app.agents import service as agents
 from app.agents.models import Agent, Role
-from app.channel_names import WEBCHAT
-from app.db import SessionFactory, in_transaction
-from app.errors import Conflict, InvalidInput, Unauthorized
-from app.security import hash_token, new_token
+from app.core.channel_names import WEBCHAT
+from app.core.db import SessionFactory, in_transaction
+from app.core.errors import Conflict, InvalidInput, Unauthorized
+from app.core.security import hash_token, new_token
 
 SESSION_LIFETIME = timedelta(hours=12)
 THROTTLE_WINDOW = timedelta(minutes=15)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, model_validator
 
-from app.limits import ClientMessageId, MessageText, RowId, StrictSeq
+from app.core.limits import ClientMessageId, MessageText, RowId, StrictSeq
 
 COMMAND_ID_MAX = 64
 CommandId = Annotated[str, StringConstraints(min_length=1, max_length=COMMAND_ID_MAX)]

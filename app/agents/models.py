@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, Column, String
 from sqlmodel import Field, SQLModel
 
-from app.timestamps import UTCDateTime, utcnow
+from app.core.timestamps import UTCDateTime, utcnow
 from routing import Presence
 
 

@@ -5,8 +5,8 @@ from collections.abc import Mapping, Sequence
 from sqlmodel import Session, select
 
 from app.agents.models import Agent, Role
-from app.errors import NotFound, Unauthorized
-from app.security import hash_token
+from app.core.errors import NotFound, Unauthorized
+from app.core.security import hash_token
 
 
 def create(

@@ -15,12 +15,12 @@ from app.agents import service as agents
 from app.agents.models import Agent, AgentPublic, Role
 from app.api.deps import SESSION_COOKIE, ClientAddress, CurrentAdmin, CurrentPerson, ServicesDep
 from app.api.openapi import refusals
-from app.channel_names import CHANNELS
-from app.db import run_in_session
-from app.errors import TooManyRequests, Unauthorized
-from app.limits import RowId
-from app.security import new_token
-from app.timestamps import utcnow
+from app.core.channel_names import CHANNELS
+from app.core.db import run_in_session
+from app.core.errors import TooManyRequests, Unauthorized
+from app.core.limits import RowId
+from app.core.security import new_token
+from app.core.timestamps import utcnow
 
 router = APIRouter(tags=["accounts"])
 

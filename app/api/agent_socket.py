@@ -38,13 +38,13 @@ from app.agents.commands import (
 from app.agents.models import Agent, AgentPublic, Role
 from app.api import frames
 from app.api.deps import SESSION_COOKIE, ServicesDep
-from app.db import run_in_session
-from app.errors import DomainError, Unauthorized
+from app.core.db import run_in_session
+from app.core.errors import DomainError, Unauthorized
+from app.core.timestamps import utcnow
 from app.realtime import feed
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
 from app.services import Services
-from app.timestamps import utcnow
 from routing import Presence
 
 router = APIRouter(tags=["agents"])

@@ -12,8 +12,8 @@ from app.agents.commands import TransferTarget
 from app.api.deps import CurrentSupervisor, ServicesDep
 from app.assignment import service as assignment
 from app.assignment.overview import Overview, overview
-from app.db import run_in_session
-from app.timestamps import utcnow
+from app.core.db import run_in_session
+from app.core.timestamps import utcnow
 
 router = APIRouter(prefix="/api/assignment", tags=["assignment"])
 

@@ -9,8 +9,8 @@ from sqlmodel import Session
 from app.api.deps import CurrentAgent, CurrentSupervisor, ServicesDep
 from app.canned import service as canned
 from app.canned.models import CannedResponse
-from app.db import run_in_session
-from app.limits import MessageText
+from app.core.db import run_in_session
+from app.core.limits import MessageText
 
 router = APIRouter(prefix="/api/canned", tags=["canned responses"])
 

@@ -10,9 +10,9 @@ from pydantic import BaseModel
 from app.api.deps import CurrentSupervisor, ServicesDep
 from app.channels import inbox, sender
 from app.channels.models import InboxStatus, OutboxStatus
-from app.db import run_in_session
-from app.errors import NotFound
-from app.limits import RowId
+from app.core.db import run_in_session
+from app.core.errors import NotFound
+from app.core.limits import RowId
 
 router = APIRouter(prefix="/api/channels", tags=["social channels"])
 

@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from app.api.deps import CurrentAgent, ServicesDep
 from app.conversations.models import ConversationPublic, MessagePublic
+from app.core.db import run_in_session
 from app.customers import service as customers
-from app.db import run_in_session
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 

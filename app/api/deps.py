@@ -12,14 +12,14 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from starlette.requests import HTTPConnection
 
-from app import limits
 from app.accounts import service as accounts
 from app.agents import service as agents
 from app.agents.models import Agent, Role
-from app.db import run_in_session
-from app.errors import Forbidden, InvalidInput, Unauthorized
+from app.core import limits
+from app.core.db import run_in_session
+from app.core.errors import Forbidden, InvalidInput, Unauthorized
+from app.core.timestamps import utcnow
 from app.services import Services
-from app.timestamps import utcnow
 
 SESSION_COOKIE = "carebridge_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -35,7 +35,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 async def storable_input(connection: HTTPConnection) -> None:
-    """Refuse (422, naming the field) a path, query or JSON body holding what app/limits.py refuses,
+    """Refuse (422, naming the field) a path, query or JSON body holding what app/core/limits.py refuses,
     before the route reads any of it: one check for every route, whatever its fields. A route that
     takes a JSON body has it parsed already, and this reads that copy."""
     if not isinstance(connection, Request):  # a websocket's frames are checked as they are read

@@ -1,4 +1,4 @@
-"""The one place that turns domain errors (app/errors.py), and every other refusal or failure, into
+"""The one place that turns domain errors (app/core/errors.py), and every other refusal or failure, into
 HTTP answers: a Problem, `{"detail": ..., "field": ...}`."""
 
 import contextlib
@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import limits
-from app.errors import DomainError, InvalidInput, TooManyRequests
+from app.core import limits
+from app.core.errors import DomainError, InvalidInput, TooManyRequests
 
 log = logging.getLogger(__name__)
 

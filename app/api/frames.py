@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 
-from app import limits
+from app.core import limits
 
 # Far above any command (a message is at most 2,000 characters), far below the server's 16 MiB.
 MAX_FRAME_CHARS = 65_536
@@ -42,7 +42,7 @@ async def receive(websocket: WebSocket) -> dict[str, Any]:
 
 
 def parse(text: str) -> dict[str, Any]:
-    """A text frame as a JSON object, with nothing in it that app/limits.py refuses."""
+    """A text frame as a JSON object, with nothing in it that app/core/limits.py refuses."""
     if len(text) > MAX_FRAME_CHARS:
         raise BadFrame(f"a frame of {len(text)} characters; the limit is {MAX_FRAME_CHARS}")
     try:

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query
 from sqlmodel import Session
 
 from app.api.deps import CurrentKnowledgeManager, ServicesDep
-from app.db import run_in_session
+from app.core.db import run_in_session
+from app.core.limits import VersionNumber
 from app.kb import articles, curation, publishing
 from app.kb.models import ArticleStatus
 from app.kb.schemas import (
@@ -23,7 +24,6 @@ from app.kb.schemas import (
     Rollback,
     VersionOut,
 )
-from app.limits import VersionNumber
 from app.services import Services
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge managers"])

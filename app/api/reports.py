@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import CurrentSupervisor, ServicesDep
 from app.conversations.reports import Satisfaction, satisfaction
-from app.db import run_in_session
-from app.timestamps import utcnow
+from app.core.db import run_in_session
+from app.core.timestamps import utcnow
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 

@@ -25,13 +25,13 @@ from app.conversations import messages
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, MessagePublic
 from app.conversations.wire import message_event
-from app.db import run_in_session
-from app.errors import DomainError, Unauthorized
+from app.core.db import run_in_session
+from app.core.errors import DomainError, Unauthorized
+from app.core.limits import RowId, Seq
+from app.core.timestamps import utcnow
 from app.kb import insights
-from app.limits import RowId, Seq
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
-from app.timestamps import utcnow
 
 router = APIRouter(tags=["web chat"])
 

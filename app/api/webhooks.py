@@ -14,10 +14,10 @@ from app.channels import inbox, payloads, signatures
 from app.channels.meta import webhook as meta_webhook
 from app.channels.platform_events import RawEvent
 from app.channels.x import webhook as x_webhook
-from app.db import run_in_session
-from app.errors import Forbidden, InvalidInput, NotConfigured, Unauthorized
+from app.core.db import run_in_session
+from app.core.errors import Forbidden, InvalidInput, NotConfigured, Unauthorized
+from app.core.settings import Settings
 from app.services import Services
-from app.settings import Settings
 
 router = APIRouter(tags=["social channels"])
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
-from app.timestamps import UTCDateTime, utcnow
+from app.core.timestamps import UTCDateTime, utcnow
 
 
 class OfferStatus(StrEnum):

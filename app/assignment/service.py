@@ -24,7 +24,7 @@ from app.conversations import messages, ownership
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, Owner
 from app.conversations.wire import conversation_view, message_event
-from app.errors import Conflict, DomainError
+from app.core.errors import Conflict, DomainError
 from app.realtime import feed
 from app.realtime.models import Event as WireEvent
 from app.realtime.models import Numbered

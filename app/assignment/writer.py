@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from app.assignment.store import lock_routing
 from app.assignment.store_offers import read_offers
-from app.db import SessionFactory, retryable, retrying, unit_of_work
+from app.core.db import SessionFactory, retryable, retrying, unit_of_work
 
 T = TypeVar("T")
 MAX_BATCH = 256

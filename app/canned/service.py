@@ -4,8 +4,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.canned.models import CannedResponse
-from app.errors import Conflict, NotFound
-from app.timestamps import utcnow
+from app.core.errors import Conflict, NotFound
+from app.core.timestamps import utcnow
 
 
 def get_all(*, session: Session) -> list[CannedResponse]:

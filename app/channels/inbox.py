@@ -12,7 +12,7 @@ from sqlmodel import Session, col, exists, func, select
 from app.channels import payloads
 from app.channels.models import InboxEvent, InboxStatus
 from app.channels.platform_events import RawEvent
-from app.timestamps import utcnow
+from app.core.timestamps import utcnow
 
 
 def store(*, session: Session, events: Sequence[RawEvent], received_at: datetime | None = None) -> int:

@@ -16,7 +16,6 @@ from anyio import CapacityLimiter
 from sqlalchemy.exc import DataError
 from sqlmodel import Session
 
-from app.channel_names import META, PRIVATE_OF, X
 from app.channels import inbox
 from app.channels.drain import DrainLoop
 from app.channels.meta import webhook as meta_webhook
@@ -27,10 +26,11 @@ from app.channels.x import webhook as x_webhook
 from app.conversations import messages
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
+from app.core.channel_names import META, PRIVATE_OF, X
+from app.core.db import SessionFactory, run_in_session
+from app.core.timestamps import utcnow
 from app.customers import service as customers
-from app.db import SessionFactory, run_in_session
 from app.privacy.public import assess_public_post
-from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 

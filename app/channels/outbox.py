@@ -13,7 +13,10 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from app.channel_names import (
+from app.channels.models import OutboxItem, OutboxStatus
+from app.conversations.models import Author, Conversation, Kind, Message
+from app.conversations.timeline import DeliveryNotice
+from app.core.channel_names import (
     FACEBOOK_COMMENT,
     INSTAGRAM,
     INSTAGRAM_COMMENT,
@@ -24,10 +27,7 @@ from app.channel_names import (
     X_MENTION,
     X,
 )
-from app.channels.models import OutboxItem, OutboxStatus
-from app.conversations.models import Author, Conversation, Kind, Message
-from app.conversations.timeline import DeliveryNotice
-from app.timestamps import utcnow
+from app.core.timestamps import utcnow
 
 X_PUBLIC_LIMIT = 280
 # Meta lets a page answer a message freely for 24 hours; a person may answer for 7 days, tagged.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.channels.platform_events import RawEvent
-from app.errors import MalformedBody
+from app.core.errors import MalformedBody
 
 NUL = "\x00"
 SURROGATES = re.compile("[\ud800-\udfff]")

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from app.channel_names import PUBLIC_CHANNELS
 from app.channels.models import InboxStatus
+from app.core.channel_names import PUBLIC_CHANNELS
 
 # The longest sender id and display name a customer's identity holds.
 ID_LENGTH = 200

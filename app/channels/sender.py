@@ -19,9 +19,9 @@ from app.channels.outbox import Delivered, SendFailed
 from app.conversations import messages
 from app.conversations import service as conversations
 from app.conversations.wire import StoredMessage, store_message_event
+from app.core.db import SessionFactory, run_in_session
+from app.core.timestamps import utcnow
 from app.customers import service as customers
-from app.db import SessionFactory, run_in_session
-from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 

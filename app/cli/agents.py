@@ -10,10 +10,10 @@ from app.accounts import passwords
 from app.accounts import service as accounts
 from app.agents import service as agents
 from app.agents.models import Agent, Role
-from app.db import make_engine, session_factory, unit_of_work
-from app.errors import InvalidInput
-from app.security import new_token
-from app.settings import Settings
+from app.core.db import make_engine, session_factory, unit_of_work
+from app.core.errors import InvalidInput
+from app.core.security import new_token
+from app.core.settings import Settings
 
 
 def pairs(text: str, low: int, high: int) -> dict[str, int]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from app.settings import DEMO_AGENT_TOKEN, PROJECT_ROOT
+from app.core.settings import DEMO_AGENT_TOKEN, PROJECT_ROOT
 
 CAREBRIDGE = Path(sys.executable).parent / "carebridge"
 START_TIMEOUT_SECONDS = 420.0

@@ -4,9 +4,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.db import make_engine, session_factory
+from app.core.db import make_engine, session_factory
+from app.core.settings import Settings
 from app.kb.live import read_snapshot
-from app.settings import Settings
 from knowledge import Article, formats
 from knowledge.demo import load_demo_articles
 

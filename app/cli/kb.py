@@ -12,11 +12,11 @@ from typing import TextIO
 
 from sqlmodel import col, select
 
-from app.db import SessionFactory, make_engine, session_factory, unit_of_work
+from app.core.db import SessionFactory, make_engine, session_factory, unit_of_work
+from app.core.settings import Settings
 from app.kb import publishing, tuned_models
 from app.kb.importer import import_rows
 from app.kb.models import ArticleRecord, ArticleVersion
-from app.settings import Settings
 from knowledge import Article, KnowledgeIndex, OnnxEmbedder, formats, onnx, tuning
 from knowledge import evaluation as quality
 

@@ -7,7 +7,7 @@ from importlib import import_module
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.cli import agents, bot, kb
-from app.settings import get_settings
+from app.core.settings import get_settings
 
 SHUTDOWN_GRACE_SECONDS = 10
 
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 0
         case "migrate":
-            from app.db import migrate
+            from app.core.db import migrate
 
             migrate(settings.database_url)
             return 0

@@ -5,7 +5,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from app.cli.process_group import ProcessSpec
-from app.settings import Settings
+from app.core.settings import Settings
 from knowledge import onnx
 
 

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from app.cli.rasa_processes import rasa_env
-from app.settings import Settings
+from app.core.settings import Settings
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "constraints.txt")
 KEEP_MODELS = 3

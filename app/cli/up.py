@@ -11,9 +11,9 @@ from sqlalchemy.engine import make_url
 from app.cli import rasa_processes
 from app.cli.process_group import ProcessGroup, ProcessSpec
 from app.cli.rasa_training import TrainingFailed, ensure_model
-from app.db import make_engine, migrate, session_factory, unit_of_work
+from app.core.db import make_engine, migrate, session_factory, unit_of_work
+from app.core.settings import PROJECT_ROOT, Settings
 from app.seed import seed_demo
-from app.settings import PROJECT_ROOT, Settings
 from knowledge import onnx
 
 READY_TIMEOUT_SECONDS = 300.0

@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 from app.conversations.models import Author, Kind, Message, Owner, Status
 from app.conversations.ownership import locked_for_owner
 from app.conversations.timeline import already_stored, append, lock, system_event
-from app.errors import InvalidMessage
-from app.timestamps import utcnow
+from app.core.errors import InvalidMessage
+from app.core.timestamps import utcnow
 
 
 def add_customer_message(

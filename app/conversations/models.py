@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.timestamps import UTCDateTime, utcnow
+from app.core.timestamps import UTCDateTime, utcnow
 
 
 class Owner(StrEnum):

@@ -12,7 +12,7 @@ from app.agents.models import Agent
 from app.conversations import service
 from app.conversations.models import Conversation, Message, Owner
 from app.conversations.timeline import lock, system_event
-from app.errors import NotConversationOwner
+from app.core.errors import NotConversationOwner
 
 
 def owned_by_agent(*, session: Session, conversation_id: uuid.UUID, agent_id: int) -> Conversation:

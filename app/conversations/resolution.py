@@ -8,7 +8,7 @@ from sqlmodel import Session
 from app.conversations.models import Message, Owner, Status
 from app.conversations.ownership import locked_for_owner
 from app.conversations.timeline import lock, system_event
-from app.timestamps import utcnow
+from app.core.timestamps import utcnow
 
 
 def hand_back(*, session: Session, conversation_id: uuid.UUID, agent_id: int) -> Message:

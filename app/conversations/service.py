@@ -5,7 +5,7 @@ import uuid
 from sqlmodel import Session, col, select
 
 from app.conversations.models import Author, Conversation, Message
-from app.errors import ConversationNotFound
+from app.core.errors import ConversationNotFound
 
 # What messages.seq holds (a 32-bit integer column): a client may name any seq it likes to resume after.
 MAX_MESSAGE_SEQ = 2**31 - 1

@@ -15,8 +15,8 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from app.conversations.models import Author, Conversation, Kind, Message
-from app.errors import ConversationNotFound
-from app.timestamps import utcnow
+from app.core.errors import ConversationNotFound
+from app.core.timestamps import utcnow
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.timestamps import UTCDateTime, utcnow
+from app.core.timestamps import UTCDateTime, utcnow
 
 
 class Customer(SQLModel, table=True):

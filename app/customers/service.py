@@ -6,13 +6,13 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.channel_names import WEBCHAT
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
+from app.core.channel_names import WEBCHAT
+from app.core.errors import ConversationNotFound, InvalidInput, NotFound, Unauthorized
+from app.core.security import hash_token, new_token
 from app.customers.models import ChannelIdentity, Customer
-from app.errors import ConversationNotFound, InvalidInput, NotFound, Unauthorized
 from app.privacy.masking import EMAIL
-from app.security import hash_token, new_token
 
 
 def create_webchat_visitor(*, session: Session, display_name: str | None) -> tuple[ChannelIdentity, str]:

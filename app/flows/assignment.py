@@ -15,10 +15,10 @@ from app.assignment.service import Outcome
 from app.assignment.writer import BatchWriter
 from app.conversations import ownership
 from app.conversations.wire import message_event
-from app.db import SessionFactory, run_in_session
+from app.core.db import SessionFactory, run_in_session
+from app.core.timestamps import utcnow
 from app.realtime.hub import Hub
 from app.realtime.models import Event
-from app.timestamps import utcnow
 from routing import Policy, Presence
 
 log = logging.getLogger(__name__)

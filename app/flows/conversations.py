@@ -19,20 +19,20 @@ from app.assignment import service as assignment
 from app.assignment.service import Outcome
 from app.assistant import turns
 from app.assistant.rasa_client import BotUnavailable, RasaClient
-from app.channel_names import PLATFORM_CHANNELS
 from app.conversations import messages, ownership, resolution
 from app.conversations import service as conversations
 from app.conversations.language import detect
 from app.conversations.models import Conversation, Message, Owner
 from app.conversations.wire import StoredMessage, message_event, publish_message, store_message_event
-from app.db import SessionFactory, run_in_session
+from app.core.channel_names import PLATFORM_CHANNELS
+from app.core.db import SessionFactory, run_in_session
+from app.core.timestamps import utcnow
 from app.flows.assignment import AssignmentFlows
 from app.kb.live import LiveIndex
 from app.privacy.masking import for_the_bot
 from app.realtime import feed
 from app.realtime.hub import Hub
 from app.realtime.models import Numbered
-from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from typing import Any
 from sqlmodel import Session, col, func, or_, select
 
 from app.agents.models import Agent
-from app.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound
+from app.core.timestamps import utcnow
 from app.kb.content import Content, InvalidArticleInput, summarize
 from app.kb.models import ArticleRecord, ArticleStatus, ArticleVersion
-from app.timestamps import utcnow
 from knowledge import Article, InvalidArticle
 
 

@@ -6,7 +6,7 @@ API, an import or a rollback.
 
 from dataclasses import dataclass
 
-from app.errors import InvalidInput
+from app.core.errors import InvalidInput
 from app.kb.models import ArticleVersion
 from knowledge import Article, InvalidArticle
 

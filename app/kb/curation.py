@@ -10,7 +10,7 @@ import numpy as np
 from sqlmodel import Session
 
 from app.agents.models import Agent
-from app.db import SessionFactory, run_in_session
+from app.core.db import SessionFactory, run_in_session
 from app.kb import articles, clusters, insights
 from app.kb.content import Content
 from app.kb.live import LiveIndex

@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from app.agents.models import Agent
-from app.db import SessionFactory, unit_of_work
-from app.errors import DomainError
+from app.core.db import SessionFactory, unit_of_work
+from app.core.errors import DomainError
 from app.kb import articles, publishing
 from app.kb.content import Content
 from app.kb.models import ArticleRecord, ArticleStatus

@@ -9,10 +9,10 @@ from sqlalchemy import ColumnElement, case
 from sqlmodel import Session, col, func, select
 
 from app.conversations.models import Author, Message
-from app.errors import InvalidInput, NotFound
+from app.core.errors import InvalidInput, NotFound
+from app.core.timestamps import utcnow
 from app.kb.models import AnswerRecord, UnansweredQuestion
 from app.privacy.masking import mask
-from app.timestamps import utcnow
 
 # Handoff reasons that mean the knowledge base had no answer, as opposed to the customer asking for
 # a person or the bot being unreachable.

@@ -21,7 +21,7 @@ from pathlib import Path
 import anyio.to_thread
 from sqlmodel import Session
 
-from app.db import SessionFactory, run_in_session
+from app.core.db import SessionFactory, run_in_session
 from app.kb import publishing
 from app.kb.publishing import Refused
 from knowledge import Article, Embedder, EmbeddingCache, KnowledgeIndex, Match, Vectors, phrasings_of

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, ForeignKeyConstraint, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
-from app.timestamps import UTCDateTime, utcnow
+from app.core.timestamps import UTCDateTime, utcnow
 from knowledge import LIMITS
 
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.agents.models import Agent
-from app.errors import Conflict
+from app.core.errors import Conflict
+from app.core.timestamps import utcnow
 from app.kb.articles import locked_head, version, write_version
 from app.kb.content import Content
 from app.kb.models import ArticleRecord, ArticleStatus, ArticleVersion, KnowledgeState
-from app.timestamps import utcnow
 from knowledge import Article, InvalidArticle
 
 

@@ -5,9 +5,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from app.core.limits import RowId, VersionNumber
 from app.kb.content import Content
 from app.kb.models import ArticleRecord, ArticleStatus, ArticleVersion
-from app.limits import RowId, VersionNumber
 from knowledge import LIMITS
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LIMITS.slug)]

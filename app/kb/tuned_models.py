@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from sqlmodel import Session, col, delete, select
 
-from app.db import SessionFactory, unit_of_work
+from app.core.db import SessionFactory, unit_of_work
 from app.kb.live import LiveIndex
 from app.kb.models import KnowledgeModel
 from knowledge import OnnxEmbedder, onnx

@@ -1,12 +1,12 @@
-"""Alembic's entry point: runs migrations against the URL `app.db.alembic_config` sets."""
+"""Alembic's entry point: runs migrations against the URL `app.core.db.alembic_config` sets."""
 
 from alembic import context
 
-from app.db import make_engine
+from app.core.db import make_engine
 from app.tables import metadata
 
 url = context.config.get_main_option("sqlalchemy.url")
-assert url, "app.db.alembic_config sets sqlalchemy.url"
+assert url, "app.core.db.alembic_config sets sqlalchemy.url"
 engine = make_engine(url)
 with engine.connect() as connection:
     sqlite = connection.dialect.name == "sqlite"

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import app.timestamps
+import app.core.timestamps
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

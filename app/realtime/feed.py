@@ -13,8 +13,8 @@ from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, col, select
 
 from app.agents.models import Agent, Role
+from app.core.timestamps import utcnow
 from app.realtime.models import Addressed, AgentEvent, Event, Numbered
-from app.timestamps import utcnow
 
 # A console further behind than this starts again from a fresh snapshot rather than a replay.
 REPLAY_LIMIT = 5_000

@@ -17,11 +17,11 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from app.db import SessionFactory, run_in_session
+from app.core.db import SessionFactory, run_in_session
+from app.core.timestamps import utcnow
 from app.realtime import feed
 from app.realtime.bus import Bus
 from app.realtime.models import Event, Numbered
-from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 

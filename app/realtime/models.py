@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.timestamps import UTCDateTime, utcnow
+from app.core.timestamps import UTCDateTime, utcnow
 
 # What travels over a websocket: a JSON object with a "type".
 Event = dict[str, Any]

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.assignment.writer import BatchWriter
-from app.db import SessionFactory, make_engine, run_in_session, session_factory
+from app.core.db import SessionFactory, make_engine, run_in_session, session_factory
 
 pytestmark = pytest.mark.postgres
 

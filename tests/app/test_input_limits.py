@@ -17,8 +17,8 @@ from sqlalchemy import text
 
 from app.api.deps import CSRF_HEADER
 from app.cli.background import LiveServer
-from app.db import make_engine, migrate
-from app.settings import DEMO_AGENT_TOKEN, DEMO_PASSWORD
+from app.core.db import make_engine, migrate
+from app.core.settings import DEMO_AGENT_TOKEN, DEMO_PASSWORD
 from knowledge import OnnxEmbedder
 from tests.support import databases
 from tests.support.instances import instance, seed

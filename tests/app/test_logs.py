@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from app.db import make_engine
-from app.logs import FORMAT, Formatter
+from app.core.db import make_engine
+from app.core.logs import FORMAT, Formatter
 
 WORDS = "my card is 4111 1111 1111 1111"
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from app.settings import Settings
+from app.core.settings import Settings
 
 
 def test_rasas_token_is_made_once_kept_for_its_owner_and_shared_by_whoever_reads_it(tmp_path: Path) -> None:

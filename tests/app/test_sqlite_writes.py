@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from app.agents.models import Agent
-from app.db import Turns, checkpoint, make_engine, migrate, session_factory, unit_of_work
+from app.core.db import Turns, checkpoint, make_engine, migrate, session_factory, unit_of_work
 from tests.support import factories
 
 

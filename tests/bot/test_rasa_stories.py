@@ -11,7 +11,7 @@ import pytest
 
 from app.cli.rasa_processes import rasa_env
 from app.cli.rasa_training import ensure_model
-from app.settings import get_settings
+from app.core.settings import get_settings
 
 pytestmark = pytest.mark.slow
 

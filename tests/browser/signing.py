@@ -2,7 +2,7 @@
 
 from playwright.sync_api import Browser, Page, expect
 
-from app.settings import DEMO_PASSWORD
+from app.core.settings import DEMO_PASSWORD
 
 MARIA = "maria@kestrel.example"
 

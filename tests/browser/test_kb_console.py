@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app.cli.background import Stack
-from app.db import make_engine, session_factory, unit_of_work
+from app.core.db import make_engine, session_factory, unit_of_work
 from app.kb import articles
 from knowledge import OnnxEmbedder
 from tests.browser import signing

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from app.cli.background import Stack, running_stack
-from app.settings import get_settings
+from app.core.settings import get_settings
 from knowledge import onnx
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 import pytest
 
 from app.cli.background import serve
-from app.db import migrate
+from app.core.db import migrate
 from bench import platform_payloads as p
 from bench.platform_standin import GRAPH_PREFIX, X_PREFIX, FakePlatforms
 from knowledge import OnnxEmbedder

@@ -6,8 +6,8 @@ import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from app.core.settings import Settings
 from app.main import create_app
-from app.settings import Settings
 
 # Schemathesis cases of the operations of an OpenAPI document.
 Case = schemathesis.Case[Any]

@@ -9,9 +9,9 @@ from sqlmodel import Session, col, select
 
 from app.agents import service as agents
 from app.agents.models import Agent, Role
-from app.db import make_engine, session_factory, unit_of_work
+from app.core.db import make_engine, session_factory, unit_of_work
+from app.core.security import hash_token
 from app.kb.models import ArticleRecord
-from app.security import hash_token
 
 # Every operation gets at least this many generated cases on each database, or the suite fails.
 MIN_CASES = 50

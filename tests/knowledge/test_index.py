@@ -40,7 +40,7 @@ def test_results_are_distinct_articles_best_first(demo_index: KnowledgeIndex) ->
 
 
 def test_unrelated_question_is_not_answered_at_the_default_threshold(demo_index: KnowledgeIndex) -> None:
-    from app.settings import Settings
+    from app.core.settings import Settings
 
     threshold = Settings().kb_answer_threshold
     matches = demo_index.search("what is the capital of australia", limit=3)
@@ -131,7 +131,7 @@ class _Fixed:
 
 
 def test_a_clear_winner_among_weak_matches_is_not_sure_enough_to_answer() -> None:
-    from app.settings import Settings
+    from app.core.settings import Settings
 
     threshold = Settings().kb_answer_threshold
     # Phrasings 0.6 apart: this knowledge base's typical score is 0.6, its floor 0.35.
@@ -173,7 +173,7 @@ def _tight_or_loose(closeness: float) -> KnowledgeIndex:
 
 
 def test_what_is_a_weak_match_depends_on_how_close_the_knowledge_bases_own_phrasings_are() -> None:
-    from app.settings import Settings
+    from app.core.settings import Settings
 
     threshold = Settings().kb_answer_threshold
     tight, loose = _tight_or_loose(0.95), _tight_or_loose(0.6)
@@ -214,7 +214,7 @@ def test_what_is_typical_is_measured_on_the_published_versions_only() -> None:
 
 
 def test_an_article_whose_phrasings_fill_every_neighbour_is_still_measured_against_the_runner_up() -> None:
-    from app.settings import Settings
+    from app.core.settings import Settings
 
     # "refunds" has 80 phrasings, each 0.9 along its axis: the 64 neighbours first looked at are all
     # its own. "hours" lies far off.

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.db import make_engine, session_factory
+from app.core.db import make_engine, session_factory
 from app.kb import tuned_models
 from knowledge import Article, OnnxEmbedder, formats, onnx, tuning
 

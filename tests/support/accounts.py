@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 
 from app.cli.background import CAREBRIDGE, LiveServer, Stack
-from app.settings import DEMO_PASSWORD
+from app.core.settings import DEMO_PASSWORD
 
 
 @dataclass(frozen=True)

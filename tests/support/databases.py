@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from app.db import migrate
+from app.core.db import migrate
 
 # Trust authentication on loopback, as the machine (and .ci/run) sets PostgreSQL up.
 ADMIN_URL = os.environ.get("CAREBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.channels.intake import CustomerMessage, Stored
 from app.conversations.models import Message
-from app.db import SessionFactory, run_in_session
+from app.core.db import SessionFactory, run_in_session
 
 T = TypeVar("T")
 

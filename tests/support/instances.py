@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.background import LiveServer, free_port, serve
-from app.db import make_engine, session_factory, unit_of_work
+from app.core.db import make_engine, session_factory, unit_of_work
+from app.core.settings import DEMO_AGENT_TOKEN, DEMO_PASSWORD, Settings
 from app.main import create_app
 from app.seed import seed_demo
-from app.settings import DEMO_AGENT_TOKEN, DEMO_PASSWORD, Settings
 from knowledge import OnnxEmbedder
 
 

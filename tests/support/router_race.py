@@ -19,8 +19,8 @@ from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.agents.models import Agent
 from app.assignment.models import Offer, OfferStatus, WorkItem
 from app.assignment.store import SqlRoutingStore
-from app.db import SessionFactory, make_engine, session_factory, unit_of_work
-from app.timestamps import utcnow
+from app.core.db import SessionFactory, make_engine, session_factory, unit_of_work
+from app.core.timestamps import utcnow
 from routing import OfferMade, Policy, Router, RoutingError
 
 POLICY = Policy(offer_timeout=timedelta(seconds=2), heartbeat_timeout=timedelta(hours=1))

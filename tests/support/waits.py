@@ -7,7 +7,7 @@ from sqlmodel import col, select
 
 from app.channels.models import InboxEvent, InboxStatus, OutboxItem, OutboxStatus
 from app.conversations.models import Message
-from app.db import make_engine, session_factory
+from app.core.db import make_engine, session_factory
 
 
 async def until_quiet(database_url: str, seconds: float = 30, every: float = 0.1) -> None:

@@ -9,7 +9,6 @@ and mentions). One bad event is stored as unprocessable with its reason; it neve
 from datetime import datetime
 from typing import Any
 
-from app.channel_names import FACEBOOK_COMMENT, INSTAGRAM, INSTAGRAM_COMMENT, MESSENGER, META
 from app.channels.models import InboxStatus
 from app.channels.platform_events import (
     Inbound,
@@ -24,8 +23,9 @@ from app.channels.platform_events import (
     sender_key,
     text_of,
 )
-from app.errors import InvalidInput
-from app.timestamps import utcnow
+from app.core.channel_names import FACEBOOK_COMMENT, INSTAGRAM, INSTAGRAM_COMMENT, MESSENGER, META
+from app.core.errors import InvalidInput
+from app.core.timestamps import utcnow
 
 OBJECTS = {"page": MESSENGER, "instagram": INSTAGRAM}
 

@@ -16,8 +16,8 @@ from sqlalchemy import delete, func, text
 from sqlmodel import Session, col, select
 
 from app.channels.webchat.models import WebchatRequest
-from app.errors import TooManyRequests
-from app.settings import Settings
+from app.core.errors import TooManyRequests
+from app.core.settings import Settings
 
 # The first key of the web chat limits' PostgreSQL advisory locks: apart from the sign-in limits'.
 _LOCKS = 0x3EB1

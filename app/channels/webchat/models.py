@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
-from app.timestamps import UTCDateTime
+from app.core.timestamps import UTCDateTime
 
 
 class WebchatRequest(SQLModel, table=True):

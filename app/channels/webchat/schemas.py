@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StrictBool, StringConstraints, TypeAdapter
 
 from app.conversations.models import MessagePublic
-from app.limits import ClientMessageId, MessageText, StrictSeq
+from app.core.limits import ClientMessageId, MessageText, StrictSeq
 
 
 class SessionCreate(BaseModel):

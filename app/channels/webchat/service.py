@@ -5,13 +5,13 @@ import uuid
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from app.channel_names import WEBCHAT
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
+from app.core.channel_names import WEBCHAT
+from app.core.errors import ConversationNotFound
+from app.core.security import hash_token
 from app.customers import service as customers
 from app.customers.models import ChannelIdentity
-from app.errors import ConversationNotFound
-from app.security import hash_token
 
 CHANNEL = WEBCHAT
 

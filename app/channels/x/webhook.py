@@ -10,7 +10,6 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from app.channel_names import X_DM, X_MENTION, X
 from app.channels.models import InboxStatus
 from app.channels.platform_events import (
     Inbound,
@@ -24,8 +23,9 @@ from app.channels.platform_events import (
     sender_key,
     text_of,
 )
-from app.errors import InvalidInput
-from app.timestamps import utcnow
+from app.core.channel_names import X_DM, X_MENTION, X
+from app.core.errors import InvalidInput
+from app.core.timestamps import utcnow
 
 LEADING_HANDLES = re.compile(r"^(?:@\w+\s+)+")
 

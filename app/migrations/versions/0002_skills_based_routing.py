@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from app.timestamps import UTCDateTime
+from app.core.timestamps import UTCDateTime
 
 revision: str = "0002"
 down_revision: str | None = "0001"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.timestamps import UTCDateTime
+from app.core.timestamps import UTCDateTime
 
 revision: str = "0005"
 down_revision: str | None = "0004"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.timestamps import UTCDateTime
+from app.core.timestamps import UTCDateTime
 
 revision: str = "0013"
 down_revision: str | None = "0012"

@@ -11,7 +11,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.api.deps import CSRF_HEADER, SESSION_COOKIE
 from app.cli.background import LiveServer
-from app.settings import DEMO_PASSWORD
+from app.core.settings import DEMO_PASSWORD
 from tests.support.accounts import signed_in
 
 MARIA, SAM, KIM, ADA = (f"{name}@kestrel.example" for name in ("maria", "sam", "kim", "ada"))

@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.api.deps import CSRF_HEADER, SESSION_COOKIE
 from app.cli.background import LiveServer
-from app.settings import DEMO_AGENT_TOKEN
+from app.core.settings import DEMO_AGENT_TOKEN
 from knowledge import OnnxEmbedder
 from tests.support.accounts import signed_in
 from tests.support.instances import instance, seed

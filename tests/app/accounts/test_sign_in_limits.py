@@ -15,7 +15,7 @@ from app.accounts import service as accounts
 from app.accounts.models import LoginAttempt, WebSession
 from app.accounts.service import FAILURES_PER_ADDRESS, FAILURES_PER_EMAIL
 from app.cli.background import LiveServer
-from app.timestamps import utcnow
+from app.core.timestamps import utcnow
 from knowledge import OnnxEmbedder
 from tests.support import factories
 from tests.support.instances import instance, seed

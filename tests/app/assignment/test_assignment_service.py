@@ -17,7 +17,7 @@ from app.assignment.service import Outcome, RoutingRefused
 from app.conversations import ownership
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Owner
-from app.db import SessionFactory, make_engine, session_factory, unit_of_work
+from app.core.db import SessionFactory, make_engine, session_factory, unit_of_work
 from routing import Policy, Presence
 from tests.support import factories
 

@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from app.assignment.models import Offer, OfferStatus
 from app.assignment.store import SqlRoutingStore
-from app.db import make_engine, session_factory, unit_of_work
-from app.settings import PROJECT_ROOT
-from app.timestamps import utcnow
+from app.core.db import make_engine, session_factory, unit_of_work
+from app.core.settings import PROJECT_ROOT
+from app.core.timestamps import utcnow
 from routing import Policy, Presence, Work
 from tests.support import factories
 from tests.support.router_race import broken_invariants

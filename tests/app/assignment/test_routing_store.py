@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.assignment.store import SqlRoutingStore
-from app.db import make_engine, session_factory, unit_of_work
+from app.core.db import make_engine, session_factory, unit_of_work
 from routing import (
     AgentState,
     Event,

@@ -8,8 +8,8 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from app.assignment.writer import BatchWriter
+from app.core.db import make_engine, session_factory
 from app.customers.models import Customer
-from app.db import make_engine, session_factory
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 
 from app.assignment.models import WorkItem
 from app.cli.background import LiveServer
-from app.db import make_engine, session_factory, unit_of_work
-from app.settings import DEMO_AGENT_TOKEN
+from app.core.db import make_engine, session_factory, unit_of_work
+from app.core.settings import DEMO_AGENT_TOKEN
 from knowledge.demo import load_demo_articles
 from tests.support import factories
 from tests.support.clients import Socket, agent_socket, is_message, new_customer

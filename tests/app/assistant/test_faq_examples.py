@@ -9,9 +9,9 @@ import yaml
 
 from app.assistant import faq_examples
 from app.cli.background import CAREBRIDGE
-from app.db import make_engine, migrate, session_factory, unit_of_work
+from app.core.db import make_engine, migrate, session_factory, unit_of_work
+from app.core.settings import DEMO_AGENT_TOKEN, PROJECT_ROOT
 from app.seed import seed_demo
-from app.settings import DEMO_AGENT_TOKEN, PROJECT_ROOT
 from knowledge import Article
 from knowledge.demo import load_demo_articles
 

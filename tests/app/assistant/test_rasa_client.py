@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from app.assistant.rasa_client import BotUnavailable, RasaClient
 from app.cli.background import serve
-from app.logs import configure_logging
+from app.core.logs import configure_logging
 
 TOKEN = "s3cret+token/=="
 

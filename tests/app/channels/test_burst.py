@@ -21,11 +21,11 @@ from sqlmodel import col, select
 from app.channels.models import InboxEvent, InboxStatus, OutboxItem, OutboxStatus
 from app.cli.background import serve
 from app.conversations.models import Author, Conversation, Message
+from app.core.db import make_engine, session_factory, unit_of_work
+from app.core.settings import DEMO_AGENT_TOKEN, Settings
 from app.customers.models import ChannelIdentity
-from app.db import make_engine, session_factory, unit_of_work
 from app.main import create_app
 from app.seed import seed_demo
-from app.settings import DEMO_AGENT_TOKEN, Settings
 from bench import platform_payloads as p
 from bench.platform_standin import GRAPH_PREFIX, X_PREFIX, FakePlatforms
 from knowledge import OnnxEmbedder

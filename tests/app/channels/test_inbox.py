@@ -14,8 +14,8 @@ from app.channels import inbox
 from app.channels.meta.webhook import split
 from app.channels.models import InboxEvent
 from app.channels.x.webhook import split as x_split
-from app.db import alembic_config, make_engine
-from app.timestamps import UTCDateTime
+from app.core.db import alembic_config, make_engine
+from app.core.timestamps import UTCDateTime
 from bench import platform_payloads as p
 from tests.support import databases
 

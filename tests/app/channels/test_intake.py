@@ -13,7 +13,7 @@ from app.channels.models import InboxEvent, InboxStatus
 from app.channels.outbox import SendFailed
 from app.channels.x.webhook import split as x_split
 from app.conversations.models import Author, Message
-from app.db import make_engine, session_factory, unit_of_work
+from app.core.db import make_engine, session_factory, unit_of_work
 from bench import platform_payloads as p
 from tests.support import factories
 from tests.support.flows import customer_message_to

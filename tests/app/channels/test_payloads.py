@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from app.channels import payloads
 from app.channels.platform_events import RawEvent
-from app.errors import MalformedBody
+from app.core.errors import MalformedBody
 
 # Every code point, lone surrogates and NUL included.
 texts = st.text(st.characters(exclude_categories=()), max_size=12)

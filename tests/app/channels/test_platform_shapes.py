@@ -19,8 +19,8 @@ from app.channels.models import InboxEvent, InboxStatus
 from app.channels.platform_events import RawEvent
 from app.channels.x import webhook as x_webhook
 from app.conversations.models import Message
-from app.db import make_engine, session_factory, unit_of_work
-from app.errors import InvalidInput
+from app.core.db import make_engine, session_factory, unit_of_work
+from app.core.errors import InvalidInput
 from bench import platform_payloads as p
 from tests.support.deliveries import START_MS, deliveries
 from tests.support.flows import customer_message_to

@@ -9,7 +9,7 @@ from app.channels.models import OutboxItem, OutboxStatus
 from app.channels.outbox import Delivered, SendFailed
 from app.channels.sender import RetryPolicy, Sender
 from app.conversations.wire import StoredMessage
-from app.db import make_engine, session_factory, unit_of_work
+from app.core.db import make_engine, session_factory, unit_of_work
 from tests.support import factories
 
 

@@ -20,8 +20,8 @@ from app.channels.signatures import meta_signature
 from app.cli.background import LiveServer
 from app.conversations import messages
 from app.conversations.models import Author, Conversation, Message
+from app.core.db import make_engine, session_factory, unit_of_work
 from app.customers import service as customers
-from app.db import make_engine, session_factory, unit_of_work
 from bench import platform_payloads as p
 from bench.platform_standin import X_PREFIX, FakePlatforms, Planned
 from tests.support import factories

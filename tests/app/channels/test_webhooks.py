@@ -14,7 +14,7 @@ from app.channels.models import InboxEvent, InboxStatus
 from app.channels.signatures import meta_signature, x_signature
 from app.cli.background import LiveServer
 from app.conversations.models import Author, Message
-from app.db import make_engine
+from app.core.db import make_engine
 from bench import platform_payloads as p
 
 START_MS = 1_763_900_000_000

@@ -4,7 +4,7 @@ import shutil
 from pathlib import Path
 
 from app.cli.rasa_training import fingerprint
-from app.settings import PROJECT_ROOT
+from app.core.settings import PROJECT_ROOT
 
 
 def copy_of_bot(tmp_path: Path) -> Path:

@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 from app.conversations import messages, ownership, resolution
 from app.conversations import service as conversations
 from app.conversations.models import Author, Message, Owner, Status
-from app.db import make_engine, session_factory, unit_of_work
-from app.errors import ConversationNotFound, NotConversationOwner
+from app.core.db import make_engine, session_factory, unit_of_work
+from app.core.errors import ConversationNotFound, NotConversationOwner
 from tests.support import factories
 
 

@@ -10,8 +10,8 @@ from app.assistant import turns
 from app.conversations import messages, resolution
 from app.conversations.models import Status
 from app.conversations.reports import satisfaction
+from app.core.timestamps import utcnow
 from app.kb import insights
-from app.timestamps import utcnow
 from tests.support import factories
 
 

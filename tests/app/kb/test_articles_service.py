@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from app.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound
 from app.kb import articles, publishing
 from app.kb.content import Content, InvalidArticleInput
 from app.kb.models import ArticleStatus

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from app.db import SessionFactory, make_engine, session_factory, unit_of_work
+from app.core.db import SessionFactory, make_engine, session_factory, unit_of_work
 from app.kb import articles
 from app.kb.importer import import_rows
 from knowledge import formats

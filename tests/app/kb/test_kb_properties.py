@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlmodel import Session, select
 
-from app.db import make_engine, session_factory, unit_of_work
-from app.errors import DomainError
+from app.core.db import make_engine, session_factory, unit_of_work
+from app.core.errors import DomainError
 from app.kb import articles, publishing
 from app.kb.content import Content
 from app.kb.importer import import_rows

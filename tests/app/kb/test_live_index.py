@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.db import SessionFactory, make_engine, session_factory, unit_of_work
+from app.core.db import SessionFactory, make_engine, session_factory, unit_of_work
 from app.kb import articles, publishing
 from app.kb.content import Content
 from app.kb.live import LiveIndex

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlmodel import Session, col, select
 
-from app.db import make_engine, session_factory, unit_of_work
-from app.errors import DomainError
+from app.core.db import make_engine, session_factory, unit_of_work
+from app.core.errors import DomainError
 from app.kb import articles, publishing
 from app.kb.content import Content
 from app.kb.models import ArticleRecord, ArticleVersion

@@ -14,10 +14,10 @@ from sqlmodel import SQLModel
 
 from app.agents.models import Agent, Role
 from app.assignment.models import RoutingDecision, WorkItem
-from app.db import alembic_config, make_engine, session_factory, unit_of_work
+from app.core.db import alembic_config, make_engine, session_factory, unit_of_work
+from app.core.timestamps import UTCDateTime
 from app.kb.models import ArticleRecord, ArticleVersion, KnowledgeState
 from app.tables import metadata
-from app.timestamps import UTCDateTime
 from tests.support import databases, factories
 
 

@@ -14,9 +14,9 @@ from websockets.exceptions import ConnectionClosed
 
 from app.agents import service as agents
 from app.agents.models import Agent
-from app.db import make_engine, session_factory
+from app.core.db import make_engine, session_factory
+from app.core.settings import DEMO_AGENT_TOKEN
 from app.realtime import feed
-from app.settings import DEMO_AGENT_TOKEN
 from knowledge import OnnxEmbedder
 from routing import Presence
 from tests.support.clients import Customer, Event, Socket, agent_socket, is_message, new_customer

@@ -24,8 +24,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from app.cli.background import LiveServer
-from app.db import make_engine, session_factory, unit_of_work
-from app.settings import DEMO_AGENT_TOKEN
+from app.core.db import make_engine, session_factory, unit_of_work
+from app.core.settings import DEMO_AGENT_TOKEN
 from knowledge import OnnxEmbedder
 from tests.support import factories
 from tests.support.clients import Customer, Event, Socket, agent_socket, is_message, new_customer

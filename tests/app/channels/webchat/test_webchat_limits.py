@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app.channels.webchat import limits
 from app.channels.webchat.models import WebchatRequest
 from app.cli.background import LiveServer, serve
-from app.timestamps import utcnow
+from app.core.timestamps import utcnow
 from knowledge import OnnxEmbedder
 from tests.support.clients import is_message, new_customer
 from tests.support.instances import instance, seed

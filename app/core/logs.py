@@ -7,7 +7,7 @@ from pathlib import Path
 from types import TracebackType
 
 FORMAT = "ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # How many causes of an exception are followed: enough for a wrapped database error.
 CAUSES = 5
 

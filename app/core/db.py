@@ -23,7 +23,7 @@ from sqlmodel import Session, create_engine
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 SessionFactory = Callable[[], Session]
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from routing import Policy
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_AGENT_TOKEN = "demo-agent-token"
 # The demo people's console password (app/seed.py); refused in production like the token.
 DEMO_PASSWORD = "kestrel-demo-password"
