@@ -20,11 +20,6 @@ from app.api.errors import install_error_handlers
 from app.api.routes import include_routes
 from app.assistant.breaker import CircuitBreaker
 from app.assistant.rasa_client import RasaClient
-from app.channels.intake import Intake
-from app.channels.meta.client import MetaClient
-from app.channels.sender import RetryPolicy, Sender
-from app.channels.webchat import limits as webchat_limits
-from app.channels.x.client import XClient
 from app.conversations.wire import publish_message
 from app.core.channel_names import META, X
 from app.core.db import checkpoint, make_engine, run_in_session, session_factory
@@ -35,9 +30,14 @@ from app.flows.assignment import AssignmentFlows
 from app.flows.conversations import ConversationFlows
 from app.kb import tuned_models
 from app.kb.live import LiveIndex
+from app.outbox.meta import MetaClient
+from app.outbox.sender import RetryPolicy, Sender
+from app.outbox.x import XClient
 from app.realtime.bus import RedisBus, SingleInstance
 from app.realtime.hub import Hub
 from app.services import Lane, Services
+from app.social.intake import Intake
+from app.webchat import limits as webchat_limits
 from knowledge import Embedder
 
 log = logging.getLogger(__name__)

@@ -6,14 +6,14 @@ import httpx
 from anyio import CapacityLimiter
 from sqlalchemy import Engine
 
-from app.channels.intake import Intake
-from app.channels.sender import Sender
 from app.core.db import SessionFactory
 from app.core.settings import Settings
 from app.flows.assignment import AssignmentFlows
 from app.flows.conversations import ConversationFlows
 from app.kb.live import LiveIndex
+from app.outbox.sender import Sender
 from app.realtime.hub import Hub
+from app.social.intake import Intake
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,6 @@ from app.accounts.models import LoginAttempt, WebSession
 from app.agents.models import Agent
 from app.assignment.models import Alert, Offer, RoutingDecision, WorkItem
 from app.canned.models import CannedResponse
-from app.channels.models import InboxEvent, OutboxItem
-from app.channels.webchat.models import WebchatRequest
 from app.conversations.models import Conversation, Message
 from app.customers.models import ChannelIdentity, Customer
 from app.kb.models import (
@@ -18,7 +16,10 @@ from app.kb.models import (
     KnowledgeState,
     UnansweredQuestion,
 )
+from app.outbox.models import OutboxItem
 from app.realtime.models import AgentEvent
+from app.social.models import InboxEvent
+from app.webchat.models import WebchatRequest
 
 metadata = SQLModel.metadata
 

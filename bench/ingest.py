@@ -27,11 +27,11 @@ import httpx
 from sqlmodel import select
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
-from app.channels.models import OutboxItem, OutboxStatus
 from app.cli.background import free_port, serve
 from app.cli.up import prepare
 from app.core.db import make_engine, session_factory
 from app.core.settings import PROJECT_ROOT, Settings
+from app.outbox.models import OutboxItem, OutboxStatus
 from bench import platform_payloads as payloads
 from bench.platform_standin import GRAPH_PREFIX, FakePlatforms
 from bench.report import Measure, Report, percentile

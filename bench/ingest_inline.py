@@ -14,14 +14,14 @@ from fastapi import FastAPI, HTTPException, Request
 from sqlmodel import Session, select
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
-from app.channels import inbox, intake, signatures
-from app.channels.meta import webhook as meta_webhook
-from app.channels.models import InboxEvent, InboxStatus
-from app.channels.platform_events import RawEvent
 from app.conversations import messages
 from app.core.db import make_engine, run_in_session, session_factory
 from app.core.settings import get_settings
 from app.kb.live import LiveIndex
+from app.social import inbox, intake, signatures
+from app.social import meta as meta_webhook
+from app.social.models import InboxEvent, InboxStatus
+from app.social.platform_events import RawEvent
 from knowledge import OnnxEmbedder, onnx, top_answer
 
 

@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from app.channels.signatures import meta_signature, x_signature
+from app.social.signatures import meta_signature, x_signature
 
 PAGE_ID = "1000001"
 IG_ACCOUNT_ID = "17840000000000001"

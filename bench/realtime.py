@@ -40,13 +40,13 @@ from websockets.exceptions import ConnectionClosed
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.agents import service as agents
-from app.channels.webchat import service as webchat
 from app.cli.background import LOOPBACK_LIMITS, free_port
 from app.cli.up import prepare
 from app.conversations import ownership
 from app.conversations.models import Owner
 from app.core.db import make_engine, session_factory, unit_of_work
 from app.core.settings import Settings
+from app.webchat import service as webchat
 from bench.ingest import server
 from bench.posting import Poster
 from bench.report import Measure, Report, percentile

@@ -17,14 +17,14 @@ from sqlmodel import Session
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
 from app.agents import service as agents
-from app.channels.webchat import service as webchat
-from app.channels.webchat.schemas import MessageCreate
 from app.conversations import messages
 from app.conversations import service as conversations
 from app.conversations.models import Message, MessagePublic
 from app.conversations.wire import message_event
 from app.core.db import make_engine, run_in_session, session_factory
 from app.core.settings import get_settings
+from app.webchat import service as webchat
+from app.webchat.schemas import MessageCreate
 
 
 @asynccontextmanager

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from app.api.deps import CurrentSupervisor, ServicesDep
-from app.channels import inbox, sender
-from app.channels.models import InboxStatus, OutboxStatus
 from app.core.db import run_in_session
 from app.core.errors import NotFound
 from app.core.limits import RowId
+from app.outbox import sender
+from app.outbox.models import OutboxStatus
+from app.social import inbox
+from app.social.models import InboxStatus
 
 router = APIRouter(prefix="/api/channels", tags=["social channels"])
 

@@ -41,7 +41,7 @@ def include_routes(app: FastAPI) -> None:
     for router in checked:
         document_refusals(router)
         app.include_router(router, dependencies=[Depends(storable_input)])
-    # The webhooks read their raw bodies and store what a platform signed, cleaned (app/channels/payloads.py):
+    # The webhooks read their raw bodies and store what a platform signed, cleaned (app/social/payloads.py):
     # a refusal would make the platform send the whole batch again. They refuse only what is not the platform.
     document_refusals(webhooks_router, statuses={400, 401, 403, 422, 503})
     app.include_router(webhooks_router)

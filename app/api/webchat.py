@@ -10,17 +10,6 @@ from sqlmodel import Session
 from app.api import frames
 from app.api.deps import BearerToken, ClientAddress, ServicesDep
 from app.api.openapi import refusals
-from app.channels.webchat import service as webchat
-from app.channels.webchat.limits import Limits, admit_message, admit_session
-from app.channels.webchat.schemas import (
-    HELLO,
-    TYPING,
-    Feedback,
-    MessageCreate,
-    MessageList,
-    SessionCreate,
-    SessionCreated,
-)
 from app.conversations import messages
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, MessagePublic
@@ -32,6 +21,17 @@ from app.core.timestamps import utcnow
 from app.kb import insights
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
+from app.webchat import service as webchat
+from app.webchat.limits import Limits, admit_message, admit_session
+from app.webchat.schemas import (
+    HELLO,
+    TYPING,
+    Feedback,
+    MessageCreate,
+    MessageList,
+    SessionCreate,
+    SessionCreated,
+)
 
 router = APIRouter(tags=["web chat"])
 

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from app.api.deps import ServicesDep
-from app.channels import inbox, payloads, signatures
-from app.channels.meta import webhook as meta_webhook
-from app.channels.platform_events import RawEvent
-from app.channels.x import webhook as x_webhook
 from app.core.db import run_in_session
 from app.core.errors import Forbidden, InvalidInput, NotConfigured, Unauthorized
 from app.core.settings import Settings
 from app.services import Services
+from app.social import inbox, payloads, signatures
+from app.social import meta as meta_webhook
+from app.social import x as x_webhook
+from app.social.platform_events import RawEvent
 
 router = APIRouter(tags=["social channels"])
 

@@ -33,7 +33,7 @@ _deliveries: list[Delivery] = []
 
 
 def deliver_with(delivery: Delivery) -> None:
-    """Hand every message stored from now on to `delivery`; app.channels registers its outbox here."""
+    """Hand every message stored from now on to `delivery`; app.outbox registers its queue here."""
     if delivery not in _deliveries:
         _deliveries.append(delivery)
 

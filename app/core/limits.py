@@ -1,5 +1,5 @@
 """What any input may hold, checked the same way by the HTTP API (app/api/deps.storable_input) and the
-websockets (app/api/frames.py); the webhooks clean such input instead (app/channels/payloads.py).
+websockets (app/api/frames.py); the webhooks clean such input instead (app/social/payloads.py).
 
 PostgreSQL's text refuses a NUL character, no UTF-8 encoder sends a lone UTF-16 surrogate back, and
 JSON has no NaN or infinity (Python's parser reads `NaN`, `Infinity` and `1e999` all the same). Every

@@ -8,14 +8,14 @@ from sqlmodel import Session
 
 from app.agents import service as agents
 from app.agents.models import Agent, Role
-from app.channels import inbox
-from app.channels.meta.webhook import split
-from app.channels.webchat import service as webchat
 from app.conversations import ownership
 from app.conversations.models import Conversation
 from app.kb import articles, insights
 from app.kb.content import Content
 from app.kb.models import ArticleRecord, UnansweredQuestion
+from app.social import inbox
+from app.social.meta import split
+from app.webchat import service as webchat
 from bench import platform_payloads as p
 
 _numbers = itertools.count(1)

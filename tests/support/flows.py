@@ -8,9 +8,9 @@ from typing import TypeVar
 from anyio import CapacityLimiter
 from sqlmodel import Session
 
-from app.channels.intake import CustomerMessage, Stored
 from app.conversations.models import Message
 from app.core.db import SessionFactory, run_in_session
+from app.social.intake import CustomerMessage, Stored
 
 T = TypeVar("T")
 

@@ -5,9 +5,10 @@ import asyncio
 import pytest
 from sqlmodel import col, select
 
-from app.channels.models import InboxEvent, InboxStatus, OutboxItem, OutboxStatus
 from app.conversations.models import Message
 from app.core.db import make_engine, session_factory
+from app.outbox.models import OutboxItem, OutboxStatus
+from app.social.models import InboxEvent, InboxStatus
 
 
 async def until_quiet(database_url: str, seconds: float = 30, every: float = 0.1) -> None:

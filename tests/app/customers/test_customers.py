@@ -6,13 +6,13 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from app.channels.intake import accept
-from app.channels.platform_events import Inbound
 from app.cli.background import LiveServer
 from app.core.db import make_engine, session_factory, unit_of_work
 from app.core.errors import InvalidInput
 from app.core.settings import DEMO_AGENT_TOKEN
 from app.customers import service as customers
+from app.social.intake import accept
+from app.social.platform_events import Inbound
 
 
 def writes(session: Session, channel: str, sender: str, text: str = "hello") -> tuple[uuid.UUID, uuid.UUID]:
