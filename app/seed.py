@@ -6,12 +6,12 @@ import logging
 from sqlmodel import Session
 
 from app.accounts import passwords
-from app.agents import service as agents
-from app.agents.models import Role
 from app.core.channel_names import PLATFORM_CHANNELS, WEBCHAT
 from app.core.security import new_token
 from app.kb import articles, publishing
 from app.kb.content import Content
+from app.people import service as people
+from app.people.models import Role
 from knowledge.demo import load_demo_articles
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,10 @@ def seed_demo(*, session: Session, agent_token: str, fallback_team: str, passwor
             articles.create(session=session, slug=article.slug, content=content, author=None, note="demo content")
             publishing.publish(session=session, slug=article.slug)
         log.info("event=seeded_articles count=%d", len(demo_articles))
-    if agents.get_by_email(session=session, email=DEMO_AGENT_EMAIL) is None:
+    if people.get_by_email(session=session, email=DEMO_AGENT_EMAIL) is None:
         topics = [article.skill for article in demo_articles if article.skill]
         skills = dict.fromkeys([*topics, *CASE_SKILLS], DEMO_SKILL_LEVEL)
-        maria = agents.create(
+        maria = people.create(
             session=session,
             name=DEMO_AGENT_NAME,
             email=DEMO_AGENT_EMAIL,
@@ -57,8 +57,8 @@ def seed_demo(*, session: Session, agent_token: str, fallback_team: str, passwor
     if password is None:
         return
     for name, email, role in DEMO_PEOPLE:
-        if agents.get_by_email(session=session, email=email) is None:
-            person = agents.create(
+        if people.get_by_email(session=session, email=email) is None:
+            person = people.create(
                 session=session, name=name, email=email, token=new_token(), skills={}, capacity={}, role=role
             )
             person.password_hash = passwords.hash_password(password)

@@ -3,7 +3,6 @@
 from sqlmodel import SQLModel
 
 from app.accounts.models import LoginAttempt, WebSession
-from app.agents.models import Agent
 from app.assignment.models import Alert, Offer, RoutingDecision, WorkItem
 from app.canned.models import CannedResponse
 from app.conversations.models import Conversation, Message
@@ -17,6 +16,7 @@ from app.kb.models import (
     UnansweredQuestion,
 )
 from app.outbox.models import OutboxItem
+from app.people.models import Person
 from app.realtime.models import AgentEvent
 from app.social.models import InboxEvent
 from app.webchat.models import WebchatRequest
@@ -24,7 +24,6 @@ from app.webchat.models import WebchatRequest
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Agent",
     "AgentEvent",
     "Alert",
     "AnswerRecord",
@@ -41,6 +40,7 @@ __all__ = [
     "Message",
     "Offer",
     "OutboxItem",
+    "Person",
     "RoutingDecision",
     "UnansweredQuestion",
     "WebSession",

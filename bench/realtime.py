@@ -39,13 +39,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
-from app.agents import service as agents
 from app.cli.background import LOOPBACK_LIMITS, free_port
 from app.cli.up import prepare
 from app.conversations import ownership
 from app.conversations.models import Owner
 from app.core.db import make_engine, session_factory, unit_of_work
 from app.core.settings import Settings
+from app.people import service as people
 from app.webchat import service as webchat
 from bench.ingest import server
 from bench.posting import Poster
@@ -97,7 +97,7 @@ def populate(database_url: str) -> list[Seat]:
     with unit_of_work(session_factory(engine)) as session:
         for n in range(AGENTS):
             token = f"bench-agent-token-{n:04d}-{random.randrange(10**9)}"
-            agent = agents.create(
+            agent = people.create(
                 session=session,
                 name=f"Bench agent {n}",
                 email=f"agent{n}@bench.example",

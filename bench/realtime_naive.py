@@ -16,13 +16,13 @@ from fastapi import FastAPI, Header, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
-from app.agents import service as agents
 from app.conversations import messages
 from app.conversations import service as conversations
 from app.conversations.models import Message, MessagePublic
 from app.conversations.wire import message_event
 from app.core.db import make_engine, run_in_session, session_factory
 from app.core.settings import get_settings
+from app.people import service as people
 from app.webchat import service as webchat
 from app.webchat.schemas import MessageCreate
 
@@ -56,7 +56,7 @@ async def broadcast(app: FastAPI) -> None:
 async def agent_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     hello = json.loads(await websocket.receive_text())
-    agent = await run_in_session(app.state.open_session, lambda s: agents.authenticate(session=s, token=hello["token"]))
+    agent = await run_in_session(app.state.open_session, lambda s: people.authenticate(session=s, token=hello["token"]))
     assert agent.id is not None
     app.state.sockets[agent.id].append(websocket)
     await websocket.send_json({"type": "welcome"})

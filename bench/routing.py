@@ -23,7 +23,6 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
-from app.agents.models import Agent
 from app.assignment.models import Offer, OfferStatus, WorkItem
 from app.assignment.service import Acceptance
 from app.assignment.store import SqlRoutingStore
@@ -32,6 +31,7 @@ from app.conversations.models import Conversation
 from app.core.db import make_engine, migrate, session_factory, unit_of_work
 from app.core.timestamps import utcnow
 from app.customers.models import Customer
+from app.people.models import Person
 from bench.report import Measure, Report, percentile
 from routing import AgentPool, AgentState, OfferMade, Policy, Presence, Router, Work, queue_rank
 from routing.eligibility import is_eligible
@@ -143,7 +143,7 @@ def seed(session: Session, rng: random.Random) -> None:
     """1,000 online agents with 10 web chat slots each, and 10,000 conversations waiting for them."""
     now = utcnow()
     session.execute(
-        insert(Agent),
+        insert(Person),
         [
             {
                 "name": f"agent {n}",
@@ -219,7 +219,7 @@ def carebridge_assignments(url: str) -> tuple[float, float, float, int]:
     offers = [event.offer for event in made if isinstance(event, OfferMade)]
     router_sample, service_sample = offers[:ACCEPT_SAMPLE], offers[ACCEPT_SAMPLE : 2 * ACCEPT_SAMPLE]
     with open_session() as session:
-        agents = {agent.id: agent for agent in session.exec(select(Agent))}
+        agents = {agent.id: agent for agent in session.exec(select(Person))}
 
     async def accept_all(changes: list[Callable[[Session], object]]) -> float:
         writer = BatchWriter(open_session)
@@ -259,7 +259,7 @@ def plain_assignments(url: str) -> float:
                     agent_id=a.id or 0, skills=a.skills, capacity=a.capacity, languages=frozenset(a.languages),
                     presence=a.presence, last_heartbeat=a.last_heartbeat_at, idle_since=a.idle_since,
                 )
-                for a in session.exec(select(Agent).with_for_update())
+                for a in session.exec(select(Person).with_for_update())
             ]  # fmt: skip
             loads: dict[int, dict[str, int]] = {}
             for agent_id, channel, held in session.exec(

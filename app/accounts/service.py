@@ -8,12 +8,12 @@ from sqlmodel import Session, col, select
 
 from app.accounts import passwords
 from app.accounts.models import LoginAttempt, WebSession
-from app.agents import service as agents
-from app.agents.models import Agent, Role
 from app.core.channel_names import WEBCHAT
 from app.core.db import SessionFactory, in_transaction
 from app.core.errors import Conflict, InvalidInput, Unauthorized
 from app.core.security import hash_token, new_token
+from app.people import service as people
+from app.people.models import Person, Role
 
 SESSION_LIFETIME = timedelta(hours=12)
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -28,7 +28,7 @@ _LOCKS = 0x51617
 class SignIn:
     """What an attempt came to; the attempt is recorded whatever it came to."""
 
-    agent: Agent | None = None
+    agent: Person | None = None
     cookie: str = ""
     csrf_token: str = ""
     retry_after: int = 0
@@ -65,7 +65,7 @@ def _count_and_record(session: Session, email: str, address: str, now: datetime)
     oldest = oldest or _oldest_failure(session, since, col(LoginAttempt.ip) == address, FAILURES_PER_ADDRESS)
     if oldest is not None:
         return SignIn(retry_after=max(1, int((oldest + THROTTLE_WINDOW - now).total_seconds()) + 1))
-    agent = agents.get_by_email(session=session, email=email)
+    agent = people.get_by_email(session=session, email=email)
     attempt = LoginAttempt(email=email, ip=address, succeeded=False, at=now)
     session.add(attempt)
     session.flush()
@@ -86,7 +86,7 @@ def _lock(session: Session, *keys: str) -> None:
 def _open_session(session: Session, attempt: _Attempt, password: str, now: datetime) -> SignIn:
     # Locked: a password change committing meanwhile is waited for and seen, so the old password
     # opens no session once `set_password` has ended the others.
-    agent = session.get(Agent, attempt.agent_id, with_for_update=True)
+    agent = session.get(Person, attempt.agent_id, with_for_update=True)
     if agent is None or agent.id is None or agent.password_hash != attempt.stored or attempt.stored is None:
         return SignIn()
     session.execute(update(LoginAttempt).where(col(LoginAttempt.id) == attempt.id).values(succeeded=True))
@@ -113,11 +113,11 @@ def _oldest_failure(session: Session, since: datetime, who: ColumnElement[bool],
     return oldest if oldest.tzinfo is not None else oldest.replace(tzinfo=since.tzinfo)
 
 
-def by_cookie(*, session: Session, cookie: str, now: datetime) -> tuple[Agent, WebSession]:
+def by_cookie(*, session: Session, cookie: str, now: datetime) -> tuple[Person, WebSession]:
     found = session.get(WebSession, hash_token(cookie))
     if found is None or found.expires_at <= now:
         raise Unauthorized("not signed in, or the session expired: sign in again")
-    return agents.get(session=session, agent_id=found.agent_id), found
+    return people.get(session=session, agent_id=found.agent_id), found
 
 
 def sign_out(*, session: Session, cookie: str) -> None:
@@ -138,7 +138,7 @@ def end_sessions(*, session: Session, agent_id: int, keeping: str | None = None)
     session.execute(ending)
 
 
-def set_password(*, session: Session, agent: Agent, password: str, keeping: str | None = None) -> None:
+def set_password(*, session: Session, agent: Person, password: str, keeping: str | None = None) -> None:
     """A new console password, from an admin's reset or the command line: whoever signed in with the
     old one is signed out, but for the session (`keeping`) of someone changing their own."""
     assert agent.id is not None
@@ -147,7 +147,7 @@ def set_password(*, session: Session, agent: Agent, password: str, keeping: str 
     end_sessions(session=session, agent_id=agent.id, keeping=keeping)
 
 
-def set_role(*, session: Session, agent: Agent, role: Role) -> None:
+def set_role(*, session: Session, agent: Person, role: Role) -> None:
     """A new role ends the person's sessions, so no page goes on showing what the old role allowed."""
     if role == agent.role:
         return
@@ -157,7 +157,7 @@ def set_role(*, session: Session, agent: Agent, role: Role) -> None:
     end_sessions(session=session, agent_id=agent.id)
 
 
-def replace_token(*, session: Session, agent: Agent) -> str:
+def replace_token(*, session: Session, agent: Person) -> str:
     """A new API and websocket token for the person, to be shown once; the old one stops working."""
     token = new_token()
     agent.token_hash = hash_token(token)
@@ -171,9 +171,9 @@ def forget_old(*, session: Session, now: datetime) -> None:
     session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < now - THROTTLE_WINDOW))
 
 
-def get_people(*, session: Session) -> list[Agent]:
+def get_people(*, session: Session) -> list[Person]:
     """Everyone with an account, in the order they were added."""
-    return list(session.exec(select(Agent).order_by(col(Agent.id))))
+    return list(session.exec(select(Person).order_by(col(Person.id))))
 
 
 def add_person(
@@ -188,12 +188,12 @@ def add_person(
     capacity: dict[str, int] | None,
     languages: list[str] | None,
     teams: list[str] | None,
-) -> Agent:
+) -> Person:
     """An account; with a password the person can sign in to the consoles. Left out, the capacity is
     3 web chats and the language English; skills and teams none."""
-    if agents.get_by_email(session=session, email=email) is not None:
+    if people.get_by_email(session=session, email=email) is not None:
         raise Conflict(f"someone with email {email} exists already")
-    agent = agents.create(
+    agent = people.create(
         session=session,
         name=name,
         email=email,
@@ -222,10 +222,10 @@ def change_person(
     languages: list[str] | None = None,
     capacity: dict[str, int] | None = None,
     teams: list[str] | None = None,
-) -> Agent:
+) -> Person:
     """An admin's change to a person; what is None stays as it is. A new password or role ends the
     person's sessions but `keeping`, the session of an admin changing their own password."""
-    agent = agents.get(session=session, agent_id=person_id)
+    agent = people.get(session=session, agent_id=person_id)
     if agent.id == admin_id and role not in (None, Role.admin):
         raise InvalidInput("an admin cannot take away their own admin role", field="role")
     changes = {"name": name, "skills": skills, "languages": languages, "capacity": capacity, "teams": teams}

@@ -11,8 +11,6 @@ from sqlmodel import Session
 
 from app.accounts import passwords
 from app.accounts import service as accounts
-from app.agents import service as agents
-from app.agents.models import Agent, AgentPublic, Role
 from app.api.deps import SESSION_COOKIE, ClientAddress, CurrentAdmin, CurrentPerson, ServicesDep
 from app.api.openapi import refusals
 from app.core.channel_names import CHANNELS
@@ -21,6 +19,8 @@ from app.core.errors import TooManyRequests, Unauthorized
 from app.core.limits import RowId
 from app.core.security import new_token
 from app.core.timestamps import utcnow
+from app.people import service as people
+from app.people.models import Person, PersonPublic, Role
 
 router = APIRouter(tags=["accounts"])
 
@@ -34,7 +34,7 @@ class Credentials(BaseModel):
 
 
 class Signed(BaseModel):
-    agent: AgentPublic
+    agent: PersonPublic
     email: str
     csrf_token: str
 
@@ -69,7 +69,7 @@ async def sign_in(
         samesite="strict",
         path="/",
     )
-    return Signed(agent=AgentPublic.of(outcome.agent), email=outcome.agent.email, csrf_token=outcome.csrf_token)
+    return Signed(agent=PersonPublic.of(outcome.agent), email=outcome.agent.email, csrf_token=outcome.csrf_token)
 
 
 @router.get("/api/session", responses=refusals(401))
@@ -79,7 +79,7 @@ async def current_session(request: Request, services: ServicesDep) -> Signed:
     agent, web_session = await run_in_session(
         services.open_session, lambda s: accounts.by_cookie(session=s, cookie=cookie, now=utcnow())
     )
-    return Signed(agent=AgentPublic.of(agent), email=agent.email, csrf_token=web_session.csrf_token)
+    return Signed(agent=PersonPublic.of(agent), email=agent.email, csrf_token=web_session.csrf_token)
 
 
 @router.delete("/api/session", status_code=204)
@@ -90,13 +90,15 @@ async def sign_out(request: Request, response: Response, services: ServicesDep, 
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-class Person(AgentPublic):
+class PersonDetails(PersonPublic):
     email: str
     can_sign_in: bool
 
     @classmethod
-    def of(cls, agent: Agent) -> "Person":
-        return cls(**AgentPublic.of(agent).model_dump(), email=agent.email, can_sign_in=agent.password_hash is not None)
+    def of(cls, agent: Person) -> "PersonDetails":
+        return cls(
+            **PersonPublic.of(agent).model_dump(), email=agent.email, can_sign_in=agent.password_hash is not None
+        )
 
 
 class PersonChange(BaseModel):
@@ -140,15 +142,15 @@ class PersonCreate(PersonChange):
 
 
 class PersonWithToken(BaseModel):
-    person: Person
+    person: PersonDetails
     # For the API and websockets; shown once, stored only as a digest.
     token: str
 
 
 @router.get("/api/admin/people")
-async def people(services: ServicesDep, _: CurrentAdmin) -> list[Person]:
-    def read(session: Session) -> list[Person]:
-        return [Person.of(a) for a in accounts.get_people(session=session)]
+async def list_people(services: ServicesDep, _: CurrentAdmin) -> list[PersonDetails]:
+    def read(session: Session) -> list[PersonDetails]:
+        return [PersonDetails.of(a) for a in accounts.get_people(session=session)]
 
     return await run_in_session(services.open_session, read)
 
@@ -158,7 +160,7 @@ async def add_person(body: PersonCreate, services: ServicesDep, _: CurrentAdmin)
     """Create an account: with a password the person can sign in to the consoles."""
     token = new_token()
 
-    def create(session: Session) -> Person:
+    def create(session: Session) -> PersonDetails:
         agent = accounts.add_person(
             session=session,
             name=body.name,
@@ -171,7 +173,7 @@ async def add_person(body: PersonCreate, services: ServicesDep, _: CurrentAdmin)
             languages=body.languages,
             teams=body.teams,
         )
-        return Person.of(agent)
+        return PersonDetails.of(agent)
 
     return PersonWithToken(person=await run_in_session(services.open_session, create), token=token)
 
@@ -179,13 +181,13 @@ async def add_person(body: PersonCreate, services: ServicesDep, _: CurrentAdmin)
 @router.patch("/api/admin/people/{person_id}")
 async def change_person(
     person_id: RowId, body: PersonChange, request: Request, services: ServicesDep, admin: CurrentAdmin
-) -> Person:
+) -> PersonDetails:
     """Change a person's role, skills, languages, channels and capacities, or password; the router
     uses the new values from its next decision. A new password or role signs the person out
     everywhere, except an admin changing their own password, who stays signed in here."""
     own_session = request.cookies.get(SESSION_COOKIE) if person_id == admin.id else None
 
-    def change(session: Session) -> Person:
+    def change(session: Session) -> PersonDetails:
         agent = accounts.change_person(
             session=session,
             person_id=person_id,
@@ -199,7 +201,7 @@ async def change_person(
             capacity=body.capacity,
             teams=body.teams,
         )
-        return Person.of(agent)
+        return PersonDetails.of(agent)
 
     changed = await run_in_session(services.open_session, change)
     if body.role is not None or body.password is not None:
@@ -213,9 +215,9 @@ async def replace_token(person_id: RowId, services: ServicesDep, _: CurrentAdmin
     working at once. Their console sessions stay."""
 
     def replace(session: Session) -> PersonWithToken:
-        agent = agents.get(session=session, agent_id=person_id)
+        agent = people.get(session=session, agent_id=person_id)
         token = accounts.replace_token(session=session, agent=agent)
-        return PersonWithToken(person=Person.of(agent), token=token)
+        return PersonWithToken(person=PersonDetails.of(agent), token=token)
 
     replaced = await run_in_session(services.open_session, replace)
     services.hub.to_agent_now(person_id, accounts.CREDENTIALS_CHANGED)

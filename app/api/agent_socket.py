@@ -19,8 +19,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
 from app.accounts import service as accounts
-from app.agents import service as agents
-from app.agents.commands import (
+from app.api import frames
+from app.api.agent_commands import (
     COMMAND,
     COMMAND_ID_MAX,
     HELLO,
@@ -35,12 +35,12 @@ from app.agents.commands import (
     Transfer,
     Typing,
 )
-from app.agents.models import Agent, AgentPublic, Role
-from app.api import frames
 from app.api.deps import SESSION_COOKIE, ServicesDep
 from app.core.db import run_in_session
 from app.core.errors import DomainError, Unauthorized
 from app.core.timestamps import utcnow
+from app.people import service as people
+from app.people.models import Person, PersonPublic, Role
 from app.realtime import feed
 from app.realtime.hub import Subscriber
 from app.realtime.models import Event
@@ -94,7 +94,7 @@ async def agent_socket(websocket: WebSocket, services: ServicesDep) -> None:
         await websocket.send_json(
             {
                 **welcome,
-                "agent": AgentPublic.of(agent).model_dump(),
+                "agent": PersonPublic.of(agent).model_dump(),
                 "protocol": PROTOCOL_VERSION,
                 "resumed": missed is not None,
                 "seq": cursor.high_water,
@@ -189,7 +189,9 @@ class _Credential:
     cookie: str | None = None
 
 
-async def _close_if_signed_out(websocket: WebSocket, services: Services, agent: Agent, credential: _Credential) -> None:
+async def _close_if_signed_out(
+    websocket: WebSocket, services: Services, agent: Person, credential: _Credential
+) -> None:
     """End the connection of someone whose session or token has ended, or whose role has changed
     (what the feed sends depends on it: a reconnect starts from the new role)."""
     try:
@@ -203,7 +205,7 @@ async def _close_if_signed_out(websocket: WebSocket, services: Services, agent: 
         await frames.close(websocket, CLOSE_START_AFRESH, f"{agent.name} is now {now.role}; connect again")
 
 
-async def _listen(websocket: WebSocket, agent: Agent, services: Services, subscriber: Subscriber) -> None:
+async def _listen(websocket: WebSocket, agent: Person, services: Services, subscriber: Subscriber) -> None:
     assert agent.id is not None
     silence = services.settings.agent_silence_seconds
     frame: dict[str, Any] | frames.BadFrame
@@ -225,7 +227,7 @@ async def _listen(websocket: WebSocket, agent: Agent, services: Services, subscr
         subscriber.deliver(await _answer(frame, agent, services))
 
 
-async def _authenticate(websocket: WebSocket, services: Services) -> tuple[Agent, _Credential, int | None] | None:
+async def _authenticate(websocket: WebSocket, services: Services) -> tuple[Person, _Credential, int | None] | None:
     try:
         frame = await asyncio.wait_for(frames.receive(websocket), HELLO_TIMEOUT_SECONDS)
         hello = frames.validate(HELLO, frame)
@@ -262,15 +264,15 @@ def _credential(websocket: WebSocket, token: str | None) -> _Credential:
     return _Credential(cookie=cookie)
 
 
-def _sign_in(session: Session, credential: _Credential) -> Agent:
+def _sign_in(session: Session, credential: _Credential) -> Person:
     if credential.token is not None:
-        return agents.authenticate(session=session, token=credential.token)
+        return people.authenticate(session=session, token=credential.token)
     assert credential.cookie is not None
     agent, _ = accounts.by_cookie(session=session, cookie=credential.cookie, now=utcnow())
     return agent
 
 
-async def _answer(frame: dict[str, Any] | frames.BadFrame, agent: Agent, services: Services) -> dict[str, Any]:
+async def _answer(frame: dict[str, Any] | frames.BadFrame, agent: Person, services: Services) -> dict[str, Any]:
     """Run one command and say how it went; a bad command never closes the connection."""
     if isinstance(frame, frames.BadFrame):
         return {"type": "error", "id": None, "detail": frame.detail}
@@ -291,7 +293,7 @@ async def _answer(frame: dict[str, Any] | frames.BadFrame, agent: Agent, service
     return {"type": "ack", "id": command.id, "result": result}
 
 
-async def _run(command: Command, agent: Agent, services: Services) -> dict[str, Any]:
+async def _run(command: Command, agent: Person, services: Services) -> dict[str, Any]:
     assert agent.id is not None
     match command:
         case Accept(offer_id=offer_id):

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.agents.commands import TransferTarget
+from app.api.agent_commands import TransferTarget
 from app.api.deps import CurrentSupervisor, ServicesDep
 from app.assignment import service as assignment
 from app.assignment.overview import Overview, overview

@@ -13,12 +13,12 @@ from fastapi import Depends, Header, Request
 from starlette.requests import HTTPConnection
 
 from app.accounts import service as accounts
-from app.agents import service as agents
-from app.agents.models import Agent, Role
 from app.core import limits
 from app.core.db import run_in_session
 from app.core.errors import Forbidden, InvalidInput, Unauthorized
 from app.core.timestamps import utcnow
+from app.people import service as people
+from app.people.models import Person, Role
 from app.services import Services
 
 SESSION_COOKIE = "carebridge_session"
@@ -79,10 +79,10 @@ def client_address(connection: HTTPConnection) -> str:
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
-async def _caller(request: Request, services: ServicesDep) -> Agent:
+async def _caller(request: Request, services: ServicesDep) -> Person:
     if request.headers.get("authorization") is not None:
         token = bearer_token(request.headers["authorization"])
-        return await run_in_session(services.open_session, lambda s: agents.authenticate(session=s, token=token))
+        return await run_in_session(services.open_session, lambda s: people.authenticate(session=s, token=token))
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise Unauthorized("sign in at /login, or send 'Authorization: Bearer <token>'")
@@ -96,13 +96,13 @@ async def _caller(request: Request, services: ServicesDep) -> Agent:
     return agent
 
 
-RoleCheck = Callable[[Request, Services], Awaitable[Agent]]
+RoleCheck = Callable[[Request, Services], Awaitable[Person]]
 # Every dependency that asks who is calling and in which role (app/api/openapi.py lists their refusals).
 ROLE_CHECKS: set[RoleCheck] = set()
 
 
 def _with_role(roles: frozenset[Role], described: str) -> RoleCheck:
-    async def current(request: Request, services: ServicesDep) -> Agent:
+    async def current(request: Request, services: ServicesDep) -> Person:
         agent = await _caller(request, services)
         if agent.role not in roles | {Role.admin}:
             raise Forbidden(f"{agent.name} is not {described}")
@@ -113,11 +113,11 @@ def _with_role(roles: frozenset[Role], described: str) -> RoleCheck:
 
 
 # Whoever handles customers: agents and supervisors (and admins).
-CurrentAgent = Annotated[Agent, Depends(_with_role(frozenset({Role.agent, Role.supervisor}), "an agent"))]
-CurrentSupervisor = Annotated[Agent, Depends(_with_role(frozenset({Role.supervisor}), "a supervisor"))]
+CurrentAgent = Annotated[Person, Depends(_with_role(frozenset({Role.agent, Role.supervisor}), "an agent"))]
+CurrentSupervisor = Annotated[Person, Depends(_with_role(frozenset({Role.supervisor}), "a supervisor"))]
 CurrentKnowledgeManager = Annotated[
-    Agent, Depends(_with_role(frozenset({Role.knowledge_manager}), "a knowledge manager"))
+    Person, Depends(_with_role(frozenset({Role.knowledge_manager}), "a knowledge manager"))
 ]
-CurrentAdmin = Annotated[Agent, Depends(_with_role(frozenset(), "an admin"))]
+CurrentAdmin = Annotated[Person, Depends(_with_role(frozenset(), "an admin"))]
 # Anyone signed in, whatever their role: for reading who they are.
-CurrentPerson = Annotated[Agent, Depends(_with_role(frozenset(Role), "signed in"))]
+CurrentPerson = Annotated[Person, Depends(_with_role(frozenset(Role), "signed in"))]

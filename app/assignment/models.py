@@ -36,12 +36,12 @@ class WorkItem(SQLModel, table=True):
     front: bool = False
     sla_due: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     team: str | None = Field(default=None, max_length=64)
-    target_agent_id: int | None = Field(default=None, foreign_key="agents.id")
+    target_agent_id: int | None = Field(default=None, foreign_key="people.id")
     stage: int = 0
     stage_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     refused_by: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # The agent an offer is out to, or who owns the conversation once `assigned`.
-    agent_id: int | None = Field(default=None, foreign_key="agents.id", index=True)
+    agent_id: int | None = Field(default=None, foreign_key="people.id", index=True)
     assigned: bool = False
     escalated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
@@ -61,7 +61,7 @@ class Offer(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: uuid.UUID = Field(foreign_key="conversations.id", index=True)
-    agent_id: int = Field(foreign_key="agents.id", index=True)
+    agent_id: int = Field(foreign_key="people.id", index=True)
     status: OfferStatus = Field(default=OfferStatus.pending, sa_type=String(16), index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -75,7 +75,7 @@ class RoutingDecision(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: uuid.UUID = Field(foreign_key="conversations.id", index=True)
-    agent_id: int | None = Field(default=None, foreign_key="agents.id")
+    agent_id: int | None = Field(default=None, foreign_key="people.id")
     stage: int
     eligible: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     reason: str = Field(max_length=1000)
@@ -95,7 +95,7 @@ class Alert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: AlertKind = Field(sa_type=String(32))
     conversation_id: uuid.UUID | None = Field(default=None, foreign_key="conversations.id")
-    agent_id: int | None = Field(default=None, foreign_key="agents.id")
+    agent_id: int | None = Field(default=None, foreign_key="people.id")
     message: str = Field(max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

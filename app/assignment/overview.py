@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from app.agents.models import Agent, Role
 from app.assignment.models import Offer, OfferStatus, WorkItem
+from app.people.models import Person, Role
 
 # Work counts as at risk when less than this share of its SLA is left.
 AT_RISK_SHARE = 0.2
@@ -26,7 +26,7 @@ class Queue(BaseModel):
     breached: int
 
 
-class Person(BaseModel):
+class PersonAtWork(BaseModel):
     id: int
     name: str
     role: Role
@@ -44,7 +44,7 @@ class Overview(BaseModel):
     at: datetime
     sla_seconds: float
     queues: list[Queue]
-    people: list[Person]
+    people: list[PersonAtWork]
 
 
 def overview(*, session: Session, now: datetime, sla: timedelta) -> Overview:
@@ -66,7 +66,7 @@ def overview(*, session: Session, now: datetime, sla: timedelta) -> Overview:
         offers[agent_id] += 1
     at_risk_before = now + sla * AT_RISK_SHARE
     people = session.exec(
-        select(Agent).where(col(Agent.role).in_([Role.agent, Role.supervisor])).order_by(col(Agent.name))
+        select(Person).where(col(Person.role).in_([Role.agent, Role.supervisor])).order_by(col(Person.name))
     ).all()
     return Overview(
         at=now,
@@ -87,7 +87,7 @@ def overview(*, session: Session, now: datetime, sla: timedelta) -> Overview:
             key=lambda q: -q.oldest_wait_seconds,
         ),
         people=[
-            Person(
+            PersonAtWork(
                 id=agent.id,
                 name=agent.name,
                 role=agent.role,

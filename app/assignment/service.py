@@ -14,8 +14,6 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.agents import service as agents
-from app.agents.models import Agent
 from app.assignment.models import Alert, AlertKind, OfferStatus, RoutingDecision
 from app.assignment.models import Offer as OfferRow
 from app.assignment.store import SqlRoutingStore
@@ -25,6 +23,8 @@ from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message, Owner
 from app.conversations.wire import conversation_view, message_event
 from app.core.errors import Conflict, DomainError
+from app.people import service as people
+from app.people.models import Person
 from app.realtime import feed
 from app.realtime.models import Event as WireEvent
 from app.realtime.models import Numbered
@@ -112,7 +112,7 @@ def enqueue(*, session: Session, policy: Policy, work: Work, now: datetime) -> O
     return _apply(session, happened, now)
 
 
-def accept(*, session: Session, policy: Policy, offer_id: int, agent: Agent, now: datetime) -> Outcome:
+def accept(*, session: Session, policy: Policy, offer_id: int, agent: Person, now: datetime) -> Outcome:
     assert agent.id is not None
     _, happened = _run(session, policy, "accept", offer_id, agent.id, now)
     (assigned,) = [event for event in happened if isinstance(event, Assigned)]
@@ -130,7 +130,7 @@ class Acceptance:
 
     policy: Policy
     offer_id: int
-    agent: Agent
+    agent: Person
     now: datetime
 
     def __call__(self, session: Session) -> Outcome:
@@ -160,7 +160,7 @@ def transfer(
     note: str,
 ) -> Outcome:
     """The owner passes the conversation to an agent or a team; they get it through an offer."""
-    target = f"team {to_team}" if to_team else agents.get(session=session, agent_id=to_agent or 0).name
+    target = f"team {to_team}" if to_team else people.get(session=session, agent_id=to_agent or 0).name
     moved = ownership.transfer(
         session=session, conversation_id=conversation_id, agent_id=agent_id, to=target, note=note
     )
@@ -209,7 +209,7 @@ def tick(*, session: Session, policy: Policy, now: datetime, heard: Collection[i
     transaction a second rather than one each."""
     if heard:
         # One statement for all of them: the same as the engine's heartbeat, which only notes the time.
-        session.execute(update(Agent).where(col(Agent.id).in_(sorted(heard))).values(last_heartbeat_at=now))
+        session.execute(update(Person).where(col(Person.id).in_(sorted(heard))).values(last_heartbeat_at=now))
     engine = router(session, policy)
     try:
         happened = engine.tick(now)
@@ -243,7 +243,7 @@ def _apply(session: Session, happened: Sequence[Event], now: datetime) -> Outcom
                     )
                 )
             case AgentSetAway(agent_id=agent_id, missed_offers=missed):
-                name = agents.get(session=session, agent_id=agent_id).name
+                name = people.get(session=session, agent_id=agent_id).name
                 message = f"{name} let {missed} offers in a row run out and was set to away"
                 outcome.to_supervisors.append(_alert(session, AlertKind.agent_set_away, message, agent_id=agent_id))
                 outcome.to_agents.append((agent_id, {"type": "presence", "presence": Presence.away}))

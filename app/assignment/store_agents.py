@@ -6,33 +6,33 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 
-from app.agents.models import Agent
 from app.assignment.models import WorkItem
 from app.assignment.store_rows import StoreRows
+from app.people.models import Person
 from routing import AgentState, Presence
 
 
 class AgentRows(StoreRows):
     """Agents read into `AgentState`, their presence written back."""
 
-    _agents: dict[int, tuple[Agent, AgentState]]
+    _agents: dict[int, tuple[Person, AgentState]]
     _all_agents_loaded: bool
 
     def agents(self) -> Iterable[AgentState]:
         if not self._all_agents_loaded:
-            for row in self._session.exec(select(Agent).order_by(col(Agent.id))):
+            for row in self._session.exec(select(Person).order_by(col(Person.id))):
                 if row.id is not None and row.id not in self._agents:
                     self._agents[row.id] = (row, _agent_state(row))
             self._all_agents_loaded = True
         return [self._agents[agent_id][1] for agent_id in sorted(self._agents)]
 
     def agents_due(self, silent_since: datetime, lost_by: datetime) -> Iterable[AgentState]:
-        silent = or_(col(Agent.last_heartbeat_at).is_(None), col(Agent.last_heartbeat_at) < silent_since)
-        statement = select(Agent).where(
-            or_(and_(col(Agent.presence) == Presence.online, silent), col(Agent.lost_at) <= lost_by)
+        silent = or_(col(Person.last_heartbeat_at).is_(None), col(Person.last_heartbeat_at) < silent_since)
+        statement = select(Person).where(
+            or_(and_(col(Person.presence) == Presence.online, silent), col(Person.lost_at) <= lost_by)
         )
         due = []
-        for row in self._session.exec(statement.order_by(col(Agent.id))):
+        for row in self._session.exec(statement.order_by(col(Person.id))):
             assert row.id is not None
             if row.id not in self._agents:
                 self._agents[row.id] = (row, _agent_state(row))
@@ -41,7 +41,7 @@ class AgentRows(StoreRows):
 
     def agent(self, agent_id: int) -> AgentState | None:
         if agent_id not in self._agents:
-            row = self._get(Agent, agent_id)
+            row = self._get(Person, agent_id)
             if row is None:
                 return None
             self._agents[agent_id] = (row, _agent_state(row))
@@ -69,7 +69,7 @@ class AgentRows(StoreRows):
         return loads
 
 
-def _agent_state(row: Agent) -> AgentState:
+def _agent_state(row: Person) -> AgentState:
     assert row.id is not None
     return AgentState(
         agent_id=row.id,

@@ -13,11 +13,11 @@ from sqlalchemy import func, insert, text
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
-from app.agents.models import Agent
 from app.assignment.models import Offer as OfferRow
 from app.assignment.models import OfferStatus, RoutingDecision, WorkItem
 from app.assignment.store_agents import AgentRows
 from app.assignment.store_work import WorkRows
+from app.people.models import Person
 from routing import Decision, Offer, Work
 
 READ_AHEAD = "carebridge.routing_read_ahead"
@@ -142,8 +142,8 @@ def _read_offers(session: Session, offer_ids: list[int]) -> list[OfferRow]:
     # changed come back as the session's own objects.
     with session.no_autoflush:
         found = session.exec(
-            select(OfferRow, WorkItem, Agent)
-            .join(Agent, col(Agent.id) == OfferRow.agent_id)
+            select(OfferRow, WorkItem, Person)
+            .join(Person, col(Person.id) == OfferRow.agent_id)
             .outerjoin(WorkItem, col(WorkItem.conversation_id) == OfferRow.conversation_id)
             .where(col(OfferRow.id).in_(offer_ids))
         ).all()

@@ -15,5 +15,5 @@ class CannedResponse(SQLModel, table=True):
     shortcut: str = Field(max_length=40, unique=True)
     title: str = Field(max_length=120)
     text: str = Field(max_length=2000)
-    updated_by: int | None = Field(default=None, foreign_key="agents.id")
+    updated_by: int | None = Field(default=None, foreign_key="people.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

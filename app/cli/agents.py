@@ -8,12 +8,12 @@ from sqlmodel import col, select
 
 from app.accounts import passwords
 from app.accounts import service as accounts
-from app.agents import service as agents
-from app.agents.models import Agent, Role
 from app.core.db import make_engine, session_factory, unit_of_work
 from app.core.errors import InvalidInput
 from app.core.security import new_token
 from app.core.settings import Settings
+from app.people import service as people
+from app.people.models import Person, Role
 
 
 def pairs(text: str, low: int, high: int) -> dict[str, int]:
@@ -60,25 +60,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with unit_of_work(session_factory(engine)) as session:
             if args.agent_command == "list":
-                for agent in session.exec(select(Agent).order_by(col(Agent.id))):
+                for agent in session.exec(select(Person).order_by(col(Person.id))):
                     print(
                         f"{agent.id}\t{agent.name}\t{agent.role}\t{agent.presence}\tskills={agent.skills}\t"
                         f"capacity={agent.capacity}\tlanguages={','.join(agent.languages)}\tteams={','.join(agent.teams)}"
                     )
                 return 0
             if args.agent_command == "set-password":
-                person = agents.get_by_email(session=session, email=args.email.lower())
+                person = people.get_by_email(session=session, email=args.email.lower())
                 if person is None:
                     print(f"nobody has email {args.email!r}")
                     return 2
                 accounts.set_password(session=session, agent=person, password=_read_password())
                 print(f"{person.name} can sign in with the new password; their console sessions have ended")
                 return 0
-            if agents.get_by_email(session=session, email=args.email) is not None:
+            if people.get_by_email(session=session, email=args.email) is not None:
                 print(f"an agent with email {args.email!r} exists already")
                 return 2
             token = new_token()
-            created = agents.create(
+            created = people.create(
                 session=session,
                 name=args.name,
                 email=args.email,

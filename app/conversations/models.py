@@ -47,7 +47,7 @@ class Conversation(SQLModel, table=True):
     channel: str = Field(max_length=32)
     status: Status = Field(default=Status.open, sa_type=String(16))
     owner: Owner = Field(default=Owner.bot, sa_type=String(16), index=True)
-    agent_id: int | None = Field(default=None, foreign_key="agents.id", index=True)
+    agent_id: int | None = Field(default=None, foreign_key="people.id", index=True)
     # Highest seq handed out so far; the row lock on the conversation serialises new messages.
     last_seq: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
@@ -70,7 +70,7 @@ class Message(SQLModel, table=True):
     conversation_id: uuid.UUID = Field(foreign_key="conversations.id", index=True)
     seq: int
     author: Author = Field(sa_type=String(16))
-    agent_id: int | None = Field(default=None, foreign_key="agents.id")
+    agent_id: int | None = Field(default=None, foreign_key="people.id")
     kind: Kind = Field(default=Kind.text, sa_type=String(16))
     text: str = Field(sa_type=Text)
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.agents.models import Agent
 from app.conversations import service
 from app.conversations.models import Conversation, Message, Owner
 from app.conversations.timeline import lock, system_event
 from app.core.errors import NotConversationOwner
+from app.people.models import Person
 
 
 def owned_by_agent(*, session: Session, conversation_id: uuid.UUID, agent_id: int) -> Conversation:
@@ -58,7 +58,7 @@ def hand_off(*, session: Session, conversation_id: uuid.UUID, packet: dict[str, 
     )
 
 
-def assign(*, session: Session, conversation_id: uuid.UUID, agent: Agent) -> Message:
+def assign(*, session: Session, conversation_id: uuid.UUID, agent: Person) -> Message:
     """Give a queued conversation to an agent."""
     conversation = lock(session, conversation_id)
     if conversation.owner != Owner.queue:

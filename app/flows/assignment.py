@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
-from app.agents.models import Agent
 from app.assignment import service as assignment
 from app.assignment.service import Outcome
 from app.assignment.writer import BatchWriter
@@ -17,6 +16,7 @@ from app.conversations import ownership
 from app.conversations.wire import message_event
 from app.core.db import SessionFactory, run_in_session
 from app.core.timestamps import utcnow
+from app.people.models import Person
 from app.realtime.hub import Hub
 from app.realtime.models import Event
 from routing import Policy, Presence
@@ -80,7 +80,7 @@ class AssignmentFlows:
         """The agent's console is there; the router hears of it at its next tick (within a second)."""
         self._heard.add(agent_id)
 
-    async def accept(self, agent: Agent, offer_id: int) -> dict[str, Any]:
+    async def accept(self, agent: Person, offer_id: int) -> dict[str, Any]:
         outcome = await self.run(assignment.Acceptance(self.policy, offer_id, agent, utcnow()))
         log.info("event=offer_accepted offer=%s agent=%s", offer_id, agent.id)
         return outcome.result

@@ -14,7 +14,6 @@ from typing import TypeVar
 from anyio import CapacityLimiter
 from sqlmodel import Session
 
-from app.agents import service as agents
 from app.assignment import service as assignment
 from app.assignment.service import Outcome
 from app.assistant import turns
@@ -29,6 +28,7 @@ from app.core.db import SessionFactory, run_in_session
 from app.core.timestamps import utcnow
 from app.flows.assignment import AssignmentFlows
 from app.kb.live import LiveIndex
+from app.people import service as people
 from app.privacy.masking import for_the_bot
 from app.realtime import feed
 from app.realtime.hub import Hub
@@ -200,7 +200,7 @@ class ConversationFlows:
         detected = detect(said)
         if detected is None or detected == default:
             return default
-        return detected if detected in agents.languages_spoken(session=session) else default
+        return detected if detected in people.languages_spoken(session=session) else default
 
     async def _ask_bot(self, conversation: Conversation, message: Message) -> turns.BotTurn:
         try:

@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
-from app.agents.models import Agent
 from app.core.errors import Conflict, NotFound
 from app.core.timestamps import utcnow
 from app.kb.content import Content, InvalidArticleInput, summarize
 from app.kb.models import ArticleRecord, ArticleStatus, ArticleVersion
+from app.people.models import Person
 from knowledge import Article, InvalidArticle
 
 
@@ -96,7 +96,7 @@ def locked_head(session: Session, slug: str) -> ArticleRecord:
 
 
 def write_version(
-    session: Session, slug: str, number: int, content: Content, author: Agent | None, note: str
+    session: Session, slug: str, number: int, content: Content, author: Person | None, note: str
 ) -> ArticleVersion:
     """Store version `number` of the article; once written, a version never changes."""
     written = ArticleVersion(
@@ -117,7 +117,7 @@ def write_version(
     return written
 
 
-def create(*, session: Session, slug: str, content: Content, author: Agent | None, note: str = "") -> ArticleRecord:
+def create(*, session: Session, slug: str, content: Content, author: Person | None, note: str = "") -> ArticleRecord:
     """A new article as a draft, version 1."""
     try:
         Article(slug=slug, title="t", questions=("q",), answer="a")
@@ -135,7 +135,7 @@ def create(*, session: Session, slug: str, content: Content, author: Agent | Non
 
 
 def update(
-    *, session: Session, slug: str, content: Content, author: Agent | None, base_version: int | None, note: str = ""
+    *, session: Session, slug: str, content: Content, author: Person | None, base_version: int | None, note: str = ""
 ) -> ArticleRecord:
     """A new version with the edited content; the live version stays live until this one is published.
 
@@ -162,7 +162,7 @@ def update(
 
 
 def add_phrasings(
-    *, session: Session, slug: str, phrasings: Sequence[str], author: Agent | None, note: str
+    *, session: Session, slug: str, phrasings: Sequence[str], author: Person | None, note: str
 ) -> ArticleRecord:
     """A new version with more ways of asking; it answers customers once published."""
     current = Content.of(version(session=session, slug=slug, number=head(session=session, slug=slug).current_version))

@@ -9,13 +9,13 @@ import anyio.to_thread
 import numpy as np
 from sqlmodel import Session
 
-from app.agents.models import Agent
 from app.core.db import SessionFactory, run_in_session
 from app.kb import articles, clusters, insights
 from app.kb.content import Content
 from app.kb.live import LiveIndex
 from app.kb.models import ArticleStatus, UnansweredQuestion
 from app.kb.schemas import ArticleOut, ArticleSummary, ClusterOut, Preview, PreviewMatch, Stats
+from app.people.models import Person
 
 
 def stats_of(session: Session, slugs: list[str]) -> dict[str, Stats]:
@@ -119,7 +119,7 @@ async def unanswered_groups(knowledge: LiveIndex, open_session: SessionFactory) 
 
 
 def draft_from_questions(
-    session: Session, question_ids: Sequence[int], slug: str, title: str, author: Agent
+    session: Session, question_ids: Sequence[int], slug: str, title: str, author: Person
 ) -> ArticleOut:
     """A group of unanswered questions turned into a new draft article with them as its phrasings."""
     questions = insights.resolve_unanswered(session=session, question_ids=question_ids, slug=slug)
@@ -128,7 +128,7 @@ def draft_from_questions(
     return view(session, slug)
 
 
-def attach_questions(session: Session, question_ids: Sequence[int], slug: str, author: Agent) -> ArticleOut:
+def attach_questions(session: Session, question_ids: Sequence[int], slug: str, author: Person) -> ArticleOut:
     """A group of unanswered questions added to an article as phrasings (a new version to publish)."""
     questions = insights.resolve_unanswered(session=session, question_ids=question_ids, slug=slug)
     articles.add_phrasings(

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from app.agents.models import Agent
 from app.core.db import SessionFactory, unit_of_work
 from app.core.errors import DomainError
 from app.kb import articles, publishing
 from app.kb.content import Content
 from app.kb.models import ArticleRecord, ArticleStatus
+from app.people.models import Person
 from knowledge.formats import Row
 
 BATCH = 200
@@ -39,7 +39,7 @@ def import_rows(
     rows: Iterable[Row],
     *,
     publish: bool,
-    author: Agent | None,
+    author: Person | None,
     progress: Callable[[int], None] = lambda done: None,
 ) -> ImportReport:
     """Create or update every good row; publish those marked published (or all, with `publish`)."""
@@ -68,7 +68,7 @@ def import_rows(
 
 
 def _write_batch(
-    open_session: SessionFactory, batch: list[Row], publish: bool, author: Agent | None, report: ImportReport
+    open_session: SessionFactory, batch: list[Row], publish: bool, author: Person | None, report: ImportReport
 ) -> int:
     with unit_of_work(open_session) as session:
         for row in batch:
@@ -86,7 +86,7 @@ def _write_batch(
     return len(batch)
 
 
-def _write(session: Session, row: Row, publish: bool, author: Agent | None) -> tuple[str, bool]:
+def _write(session: Session, row: Row, publish: bool, author: Person | None) -> tuple[str, bool]:
     """Write one article; returns whether it was created, updated or unchanged, and whether it went live."""
     article = row.article
     assert article is not None

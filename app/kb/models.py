@@ -47,7 +47,7 @@ class ArticleVersion(SQLModel, table=True):
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     skill: str | None = Field(default=None, max_length=LIMITS.skill)
     locale: str = Field(default="en", max_length=LIMITS.locale)
-    author_id: int | None = Field(default=None, foreign_key="agents.id")
+    author_id: int | None = Field(default=None, foreign_key="people.id")
     # Kept as written: the history still names who changed what after an account is gone.
     author_name: str = Field(default="", max_length=200)
     note: str = Field(default="", max_length=500)

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from app.agents.models import Agent
 from app.core.errors import Conflict
 from app.core.timestamps import utcnow
 from app.kb.articles import locked_head, version, write_version
 from app.kb.content import Content
 from app.kb.models import ArticleRecord, ArticleStatus, ArticleVersion, KnowledgeState
+from app.people.models import Person
 from knowledge import Article, InvalidArticle
 
 
@@ -137,7 +137,7 @@ def archive(*, session: Session, slug: str) -> ArticleRecord:
     return record
 
 
-def rollback(*, session: Session, slug: str, to_version: int, author: Agent | None) -> ArticleRecord:
+def rollback(*, session: Session, slug: str, to_version: int, author: Person | None) -> ArticleRecord:
     """A new version with an earlier version's content; if the article is live, it goes live at once.
 
     Refused, with nothing changed, if the earlier content could not be saved today (over a limit)

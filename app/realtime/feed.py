@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, col, select
 
-from app.agents.models import Agent, Role
 from app.core.timestamps import utcnow
+from app.people.models import Person, Role
 from app.realtime.models import Addressed, AgentEvent, Event, Numbered
 
 # A console further behind than this starts again from a fresh snapshot rather than a replay.
@@ -24,10 +24,10 @@ REPLAY_LIMIT = 5_000
 # cost as much again.
 _INSERT = insert(AgentEvent.__table__)  # type: ignore[attr-defined]
 _BUMP = (
-    update(Agent)
-    .where(col(Agent.id) == bindparam("agent_id"))
-    .values(last_event_seq=Agent.last_event_seq + bindparam("count"))
-    .returning(col(Agent.last_event_seq))
+    update(Person)
+    .where(col(Person.id) == bindparam("agent_id"))
+    .values(last_event_seq=Person.last_event_seq + bindparam("count"))
+    .returning(col(Person.last_event_seq))
 )
 
 
@@ -68,12 +68,12 @@ def number_and_store(session: Session, addressed: Addressed) -> Numbered:
 
 
 def supervisors(session: Session) -> list[int]:
-    ids = session.exec(select(Agent.id).where(Agent.role == Role.supervisor)).all()
+    ids = session.exec(select(Person.id).where(Person.role == Role.supervisor)).all()
     return [agent_id for agent_id in ids if agent_id is not None]
 
 
 def last_seq(session: Session, agent_id: int) -> int:
-    agent = session.get(Agent, agent_id)
+    agent = session.get(Person, agent_id)
     return agent.last_event_seq if agent is not None else 0
 
 

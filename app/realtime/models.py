@@ -26,7 +26,7 @@ class AgentEvent(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    agent_id: int = Field(foreign_key="agents.id")
+    agent_id: int = Field(foreign_key="people.id")
     seq: int
     event: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 import requests
 from sqlmodel import Session, col, select
 
-from app.agents import service as agents
-from app.agents.models import Agent, Role
 from app.core.db import make_engine, session_factory, unit_of_work
 from app.core.security import hash_token
 from app.kb.models import ArticleRecord
+from app.people import service as people
+from app.people.models import Person, Role
 
 # Every operation gets at least this many generated cases on each database, or the suite fails.
 MIN_CASES = 50
@@ -56,8 +56,8 @@ class Target:
         engine.dispose()
 
 
-def _fuzz_person(session: Session, role: Role) -> Agent:
-    return session.exec(select(Agent).where(Agent.email == f"fuzz-{role.value}@kestrel.example")).one()
+def _fuzz_person(session: Session, role: Role) -> Person:
+    return session.exec(select(Person).where(Person.email == f"fuzz-{role.value}@kestrel.example")).one()
 
 
 def slugs_of(database_url: str) -> list[str]:
@@ -72,7 +72,7 @@ def add_people(database_url: str) -> None:
     engine = make_engine(database_url)
     with unit_of_work(session_factory(engine)) as session:
         for role, token in TOKENS.items():
-            agents.create(
+            people.create(
                 session=session,
                 name=f"Fuzz {role.value}",
                 email=f"fuzz-{role.value}@kestrel.example",

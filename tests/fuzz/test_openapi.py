@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from app.agents.models import Role
 from app.api.deps import SESSION_COOKIE
+from app.people.models import Role
 from tests.fuzz.schema import CHECKS, COVERAGE, SCHEMA, Case
 from tests.fuzz.target import ANONYMOUS, CALLERS, CASES_PER_CALLER, TOKENS, Cases, Target
 

@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.agents import service as agents
-from app.agents.models import Agent, Role
 from app.conversations import ownership
 from app.conversations.models import Conversation
 from app.kb import articles, insights
 from app.kb.content import Content
 from app.kb.models import ArticleRecord, UnansweredQuestion
+from app.people import service as people
+from app.people.models import Person, Role
 from app.social import inbox
 from app.social.meta import split
 from app.webchat import service as webchat
@@ -36,10 +36,10 @@ def agent(
     token: str | None = None,
     role: Role = Role.agent,
     languages: tuple[str, ...] = ("en",),
-) -> tuple[Agent, str]:
+) -> tuple[Person, str]:
     number = next(_numbers)
     token = token or f"agent-token-{number}"
-    created = agents.create(
+    created = people.create(
         session=session,
         name=f"Agent {number}",
         email=f"agent{number}@example.test",
@@ -54,7 +54,7 @@ def agent(
     return created, token
 
 
-def owned_conversation(session: Session) -> tuple[Conversation, Agent]:
+def owned_conversation(session: Session) -> tuple[Conversation, Person]:
     """A new conversation the bot handed off and a new agent was given."""
     created = conversation(session)
     owner, _ = agent(session)

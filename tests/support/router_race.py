@@ -16,11 +16,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
-from app.agents.models import Agent
 from app.assignment.models import Offer, OfferStatus, WorkItem
 from app.assignment.store import SqlRoutingStore
 from app.core.db import SessionFactory, make_engine, session_factory, unit_of_work
 from app.core.timestamps import utcnow
+from app.people.models import Person
 from routing import OfferMade, Policy, Router, RoutingError
 
 POLICY = Policy(offer_timeout=timedelta(seconds=2), heartbeat_timeout=timedelta(hours=1))
@@ -28,7 +28,7 @@ POLICY = Policy(offer_timeout=timedelta(seconds=2), heartbeat_timeout=timedelta(
 
 def broken_invariants(session: Session) -> list[str]:
     problems = []
-    capacity = {a.id: a.capacity for a in session.exec(select(Agent))}
+    capacity = {a.id: a.capacity for a in session.exec(select(Person))}
     held = Counter(
         (agent_id, channel)
         for agent_id, channel in session.exec(

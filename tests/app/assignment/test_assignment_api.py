@@ -7,10 +7,10 @@ import uuid
 import httpx
 import pytest
 
-from app.agents.models import Role
 from app.cli.background import LiveServer
 from app.core.db import make_engine, session_factory, unit_of_work
 from app.core.settings import DEMO_AGENT_TOKEN
+from app.people.models import Role
 from tests.support import factories
 from tests.support.clients import agent_socket, new_customer
 

@@ -9,7 +9,6 @@ from typing import TypeVar
 import pytest
 from sqlmodel import Session, select
 
-from app.agents.models import Agent, Role
 from app.assignment import service as assignment
 from app.assignment.models import Alert, AlertKind, WorkItem
 from app.assignment.overview import overview
@@ -18,6 +17,7 @@ from app.conversations import ownership
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Owner
 from app.core.db import SessionFactory, make_engine, session_factory, unit_of_work
+from app.people.models import Person, Role
 from routing import Policy, Presence
 from tests.support import factories
 
@@ -47,8 +47,8 @@ class Service:
         with unit_of_work(self.open_session) as session:
             return work(session)
 
-    def agent(self, **fields: object) -> Agent:
-        def create(session: Session) -> Agent:
+    def agent(self, **fields: object) -> Person:
+        def create(session: Session) -> Person:
             agent, _ = factories.agent(session, **fields)  # type: ignore[arg-type]
             assert agent.id is not None
             assignment.set_presence(

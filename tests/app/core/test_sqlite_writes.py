@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from app.agents.models import Agent
 from app.core.db import Turns, checkpoint, make_engine, migrate, session_factory, unit_of_work
+from app.people.models import Person
 from tests.support import factories
 
 
@@ -75,5 +75,5 @@ def test_commits_leave_the_log_to_the_checkpoint(tmp_path: Path) -> None:
     assert frames_in_file > 1_000 and frames == frames_in_file
     assert copied == frames
     with session_factory(engine)() as session:
-        assert len(session.exec(select(Agent)).all()) == 600
+        assert len(session.exec(select(Person)).all()) == 600
     engine.dispose()

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 import httpx
 import pytest
 
-from app.agents.models import Role
 from app.cli.background import LiveServer
 from app.conversations import messages
 from app.core.db import make_engine, session_factory, unit_of_work
 from app.core.settings import DEMO_AGENT_TOKEN
 from app.kb import clusters, insights
 from app.kb.models import UnansweredQuestion
+from app.people.models import Role
 from knowledge import Vectors
 from knowledge.demo import load_demo_articles
 from tests.support import factories

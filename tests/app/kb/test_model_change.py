@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
-from app.agents.models import Role
 from app.cli.background import LiveServer
 from app.core.db import SessionFactory, make_engine, session_factory, unit_of_work
 from app.core.settings import get_settings
 from app.kb import tuned_models
 from app.kb.models import KnowledgeModel, UnansweredQuestion
+from app.people.models import Role
 from knowledge import OnnxEmbedder, onnx, tuning
 from knowledge.demo import load_demo_articles
 from tests.support import factories

@@ -12,11 +12,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from app.agents.models import Agent, Role
 from app.assignment.models import RoutingDecision, WorkItem
 from app.core.db import alembic_config, make_engine, session_factory, unit_of_work
 from app.core.timestamps import UTCDateTime
 from app.kb.models import ArticleRecord, ArticleVersion, KnowledgeState
+from app.people.models import Person, Role
 from app.tables import metadata
 from tests.support import databases, factories
 
@@ -104,7 +104,7 @@ def test_routing_migration_turns_queued_and_owned_conversations_into_work_items(
 
     engine = make_engine(empty_database)
     with engine.connect() as db:
-        migrated = db.execute(sa.select(table(Agent))).one()
+        migrated = db.execute(sa.select(table(Person))).one()
         items = {row.conversation_id: row for row in db.execute(sa.select(table(WorkItem))).all()}
         reasons = db.execute(sa.select(table(RoutingDecision).c.reason)).scalars().all()
     engine.dispose()
@@ -172,7 +172,7 @@ def test_every_role_fits_its_column(database_url: str, role: Role) -> None:
     with unit_of_work(session_factory(engine)) as session:
         agent, _ = factories.agent(session, role=role)
     with session_factory(engine)() as session:
-        stored = session.get(Agent, agent.id)
+        stored = session.get(Person, agent.id)
     engine.dispose()
 
     assert stored is not None and stored.role == role

@@ -4,12 +4,12 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from app.agents.models import Role
 from app.conversations import messages, ownership
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
 from app.outbox.models import OutboxItem, OutboxStatus
 from app.outbox.queue import X_PUBLIC_LIMIT
+from app.people.models import Role
 from app.social.intake import accept
 from app.social.platform_events import Inbound
 from tests.support import factories

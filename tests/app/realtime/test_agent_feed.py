@@ -12,10 +12,10 @@ from sqlmodel import select
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from app.agents import service as agents
-from app.agents.models import Agent
 from app.core.db import make_engine, session_factory
 from app.core.settings import DEMO_AGENT_TOKEN
+from app.people import service as people
+from app.people.models import Person
 from app.realtime import feed
 from knowledge import OnnxEmbedder
 from routing import Presence
@@ -113,7 +113,7 @@ async def test_a_message_is_in_the_agents_feed_when_the_customer_is_answered(
             await agent.close()
             engine = make_engine(seeded)
             with session_factory(engine)() as session:
-                agent_id = agents.authenticate(session=session, token=DEMO_AGENT_TOKEN).id
+                agent_id = people.authenticate(session=session, token=DEMO_AGENT_TOKEN).id
                 assert agent_id is not None
                 before = feed.last_seq(session, agent_id)
             answered = [await customer.say(f"message {n} while you were away") for n in range(5)]
@@ -222,6 +222,6 @@ async def test_an_agent_on_one_instance_hears_of_work_handled_by_another(
 def maria_presence(database_url: str) -> Presence:
     engine = make_engine(database_url)
     with session_factory(engine)() as session:
-        maria = session.exec(select(Agent).where(Agent.name == "Maria")).one()
+        maria = session.exec(select(Person).where(Person.name == "Maria")).one()
     engine.dispose()
     return maria.presence

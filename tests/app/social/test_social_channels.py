@@ -14,13 +14,13 @@ import httpx
 import pytest
 from sqlmodel import Session, col, select
 
-from app.agents.models import Role
 from app.cli.background import LiveServer
 from app.conversations import messages
 from app.conversations.models import Author, Conversation, Message
 from app.core.db import make_engine, session_factory, unit_of_work
 from app.customers import service as customers
 from app.outbox.models import OutboxItem, OutboxStatus
+from app.people.models import Role
 from app.social.models import InboxEvent, InboxStatus
 from app.social.signatures import meta_signature
 from bench import platform_payloads as p

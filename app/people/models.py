@@ -1,4 +1,5 @@
-"""Human agents: who they are, what they can handle, and whether they are there."""
+"""Everyone who signs in to the consoles (agents, supervisors, knowledge managers, admins): who they
+are, their role, what they can handle as agents, and whether they are there."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -19,8 +20,8 @@ class Role(StrEnum):
     admin = "admin"
 
 
-class Agent(SQLModel, table=True):
-    __tablename__ = "agents"
+class Person(SQLModel, table=True):
+    __tablename__ = "people"
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
@@ -49,7 +50,7 @@ class Agent(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class AgentPublic(BaseModel):
+class PersonPublic(BaseModel):
     id: int
     name: str
     role: Role
@@ -60,5 +61,5 @@ class AgentPublic(BaseModel):
     presence: Presence
 
     @classmethod
-    def of(cls, agent: Agent) -> "AgentPublic":
+    def of(cls, agent: Person) -> "PersonPublic":
         return cls.model_validate(agent, from_attributes=True)

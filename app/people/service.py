@@ -1,12 +1,12 @@
-"""Agents: creating them and recognising their tokens."""
+"""People: creating them and recognising their tokens."""
 
 from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session, select
 
-from app.agents.models import Agent, Role
 from app.core.errors import NotFound, Unauthorized
 from app.core.security import hash_token
+from app.people.models import Person, Role
 
 
 def create(
@@ -20,8 +20,8 @@ def create(
     languages: Sequence[str] = ("en",),
     teams: Sequence[str] = (),
     role: Role = Role.agent,
-) -> Agent:
-    agent = Agent(
+) -> Person:
+    agent = Person(
         name=name,
         email=email,
         token_hash=hash_token(token),
@@ -39,25 +39,25 @@ def create(
 def languages_spoken(*, session: Session) -> set[str]:
     """Every language someone who takes chats speaks."""
     spoken: set[str] = set()
-    for languages, capacity in session.exec(select(Agent.languages, Agent.capacity)):
+    for languages, capacity in session.exec(select(Person.languages, Person.capacity)):
         if capacity:
             spoken.update(languages)
     return spoken
 
 
-def get_by_email(*, session: Session, email: str) -> Agent | None:
-    return session.exec(select(Agent).where(Agent.email == email)).first()
+def get_by_email(*, session: Session, email: str) -> Person | None:
+    return session.exec(select(Person).where(Person.email == email)).first()
 
 
-def get(*, session: Session, agent_id: int) -> Agent:
-    agent = session.get(Agent, agent_id)
+def get(*, session: Session, agent_id: int) -> Person:
+    agent = session.get(Person, agent_id)
     if agent is None:
         raise NotFound(f"agent {agent_id} does not exist")
     return agent
 
 
-def authenticate(*, session: Session, token: str) -> Agent:
-    agent = session.exec(select(Agent).where(Agent.token_hash == hash_token(token))).first()
+def authenticate(*, session: Session, token: str) -> Person:
+    agent = session.exec(select(Person).where(Person.token_hash == hash_token(token))).first()
     if agent is None:
         raise Unauthorized("unknown agent token")
     return agent

@@ -9,10 +9,10 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from app.agents.models import Role
 from app.cli.background import LiveServer
 from app.core.db import make_engine, session_factory, unit_of_work
 from app.core.settings import DEMO_AGENT_TOKEN
+from app.people.models import Role
 from tests.support import factories
 from tests.support.clients import Customer, Socket, agent_socket, is_message, new_customer
 
