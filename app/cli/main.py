@@ -6,7 +6,7 @@ import sys
 from importlib import import_module
 
 from app import tables  # noqa: F401  (the whole schema, for foreign keys)
-from app.cli import agents, bot, kb
+from app.cli import bot, kb, people
 from app.core.settings import get_settings
 
 SHUTDOWN_GRACE_SECONDS = 10
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("seed", help="add the demo knowledge base and demo agent if missing")
     commands.add_parser("train", help="train the Rasa model unless it is up to date")
-    agents.add_parsers(commands)
+    people.add_parsers(commands)
     kb.add_parsers(commands)
     bot.add_parsers(commands)
     bench = commands.add_parser("bench", help="run a benchmark: a table next to a baseline measured in the same run")
@@ -82,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             model, trained = ensure_model(settings, settings.var_dir / "logs" / "rasa-train.log")
             print(f"{'trained' if trained else 'up to date'}: {model}")
             return 0
-        case "agent":
-            return agents.run(args, settings)
+        case "person":
+            return people.run(args, settings)
         case "kb":
             return kb.run(args, settings)
         case "bot":

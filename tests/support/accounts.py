@@ -27,7 +27,7 @@ def add_person(stack: Stack, role: str, name: str = "Kim", capacity: str = "") -
     email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@kestrel.example"
     password = f"{name} has a long password {uuid.uuid4().hex[:6]}"
     added = subprocess.run(
-        [str(CAREBRIDGE), "agent", "add", "--name", name, "--email", email, "--role", role, "--capacity", capacity,
+        [str(CAREBRIDGE), "person", "add", "--name", name, "--email", email, "--role", role, "--capacity", capacity,
          "--password-stdin"],
         input=password + "\n",
         env={**os.environ, "CAREBRIDGE_VAR_DIR": str(stack.var_dir)},

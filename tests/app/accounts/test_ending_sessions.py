@@ -133,7 +133,7 @@ async def test_changing_ones_own_password_keeps_this_session_and_ends_the_others
 
 def _set_password_on_command_line(database_url: str, email: str, password: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(Path(sys.executable).parent / "carebridge"), "agent", "set-password", email],
+        [str(Path(sys.executable).parent / "carebridge"), "person", "set-password", email],
         input=password + "\n",
         env={**os.environ, "CAREBRIDGE_DATABASE_URL": database_url},
         capture_output=True,

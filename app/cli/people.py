@@ -1,4 +1,4 @@
-"""`carebridge agent add|list|set-password`: people with their roles, skills, languages, channels and
+"""`carebridge person add|list|set-password`: people with their roles, skills, languages, channels and
 capacities, and their console passwords."""
 
 import argparse
@@ -35,9 +35,13 @@ def names(text: str) -> list[str]:
 
 
 def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    agent = commands.add_parser("agent", help="add or list agents")
-    actions = agent.add_subparsers(dest="agent_command", required=True)
-    add = actions.add_parser("add", help="add an agent and print their token (shown once)")
+    person = commands.add_parser(
+        "person", help="add or list the people who sign in: agents, supervisors, managers, admins"
+    )
+    actions = person.add_subparsers(dest="person_command", required=True)
+    add = actions.add_parser(
+        "add", help="add a person (an agent unless --role says otherwise) and print their token (shown once)"
+    )
     add.add_argument("--name", required=True)
     add.add_argument("--email", required=True)
     add.add_argument("--skills", type=lambda t: pairs(t, 1, 10), default={}, help="billing=5,orders=3 (levels 1-10)")
@@ -50,7 +54,7 @@ def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
         action="store_true",
         help="read a console password from stdin (else API token only)",
     )
-    actions.add_parser("list", help="list agents")
+    actions.add_parser("list", help="list everyone who signs in")
     password = actions.add_parser("set-password", help="set someone's console password, read from standard input")
     password.add_argument("email")
 
@@ -59,14 +63,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     try:
         with unit_of_work(session_factory(engine)) as session:
-            if args.agent_command == "list":
+            if args.person_command == "list":
                 for agent in session.exec(select(Person).order_by(col(Person.id))):
                     print(
                         f"{agent.id}\t{agent.name}\t{agent.role}\t{agent.presence}\tskills={agent.skills}\t"
                         f"capacity={agent.capacity}\tlanguages={','.join(agent.languages)}\tteams={','.join(agent.teams)}"
                     )
                 return 0
-            if args.agent_command == "set-password":
+            if args.person_command == "set-password":
                 person = people.get_by_email(session=session, email=args.email.lower())
                 if person is None:
                     print(f"nobody has email {args.email!r}")
