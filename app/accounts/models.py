@@ -15,7 +15,7 @@ class WebSession(SQLModel, table=True):
     __tablename__ = "web_sessions"
 
     id: str = Field(primary_key=True, max_length=64)
-    agent_id: int = Field(foreign_key="people.id", index=True)
+    person_id: int = Field(foreign_key="people.id", index=True)
     # Sent back by the page in X-CSRF-Token on every change: another site's form cannot know it.
     csrf_token: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -28,7 +28,7 @@ _LOCKS = 0x51617
 class SignIn:
     """What an attempt came to; the attempt is recorded whatever it came to."""
 
-    agent: Person | None = None
+    person: Person | None = None
     cookie: str = ""
     csrf_token: str = ""
     retry_after: int = 0
@@ -39,7 +39,7 @@ class _Attempt:
     """An attempt counted as a failure until its password is found right."""
 
     id: int
-    agent_id: int | None
+    person_id: int | None
     stored: str | None
 
 
@@ -51,7 +51,7 @@ def sign_in(*, open_session: SessionFactory, email: str, password: str, address:
     counted = in_transaction(open_session, lambda s: _count_and_record(s, email, address, now))
     if isinstance(counted, SignIn):
         return counted
-    if not passwords.verify(counted.stored, password) or counted.agent_id is None:
+    if not passwords.verify(counted.stored, password) or counted.person_id is None:
         return SignIn()
     return in_transaction(open_session, lambda s: _open_session(s, counted, password, now))
 
@@ -65,12 +65,12 @@ def _count_and_record(session: Session, email: str, address: str, now: datetime)
     oldest = oldest or _oldest_failure(session, since, col(LoginAttempt.ip) == address, FAILURES_PER_ADDRESS)
     if oldest is not None:
         return SignIn(retry_after=max(1, int((oldest + THROTTLE_WINDOW - now).total_seconds()) + 1))
-    agent = people.get_by_email(session=session, email=email)
+    person = people.get_by_email(session=session, email=email)
     attempt = LoginAttempt(email=email, ip=address, succeeded=False, at=now)
     session.add(attempt)
     session.flush()
     assert attempt.id is not None
-    return _Attempt(attempt.id, agent.id if agent else None, agent.password_hash if agent else None)
+    return _Attempt(attempt.id, person.id if person else None, person.password_hash if person else None)
 
 
 def _lock(session: Session, *keys: str) -> None:
@@ -86,18 +86,18 @@ def _lock(session: Session, *keys: str) -> None:
 def _open_session(session: Session, attempt: _Attempt, password: str, now: datetime) -> SignIn:
     # Locked: a password change committing meanwhile is waited for and seen, so the old password
     # opens no session once `set_password` has ended the others.
-    agent = session.get(Person, attempt.agent_id, with_for_update=True)
-    if agent is None or agent.id is None or agent.password_hash != attempt.stored or attempt.stored is None:
+    person = session.get(Person, attempt.person_id, with_for_update=True)
+    if person is None or person.id is None or person.password_hash != attempt.stored or attempt.stored is None:
         return SignIn()
     session.execute(update(LoginAttempt).where(col(LoginAttempt.id) == attempt.id).values(succeeded=True))
     if passwords.needs_rehash(attempt.stored):
-        agent.password_hash = passwords.hash_password(password)
-        session.add(agent)
+        person.password_hash = passwords.hash_password(password)
+        session.add(person)
     cookie, csrf_token = new_token(), new_token()
     session.add(
-        WebSession(id=hash_token(cookie), agent_id=agent.id, csrf_token=csrf_token, expires_at=now + SESSION_LIFETIME)
+        WebSession(id=hash_token(cookie), person_id=person.id, csrf_token=csrf_token, expires_at=now + SESSION_LIFETIME)
     )
-    return SignIn(agent=agent, cookie=cookie, csrf_token=csrf_token)
+    return SignIn(person=person, cookie=cookie, csrf_token=csrf_token)
 
 
 def _oldest_failure(session: Session, since: datetime, who: ColumnElement[bool], allowed: int) -> datetime | None:
@@ -117,7 +117,7 @@ def by_cookie(*, session: Session, cookie: str, now: datetime) -> tuple[Person, 
     found = session.get(WebSession, hash_token(cookie))
     if found is None or found.expires_at <= now:
         raise Unauthorized("not signed in, or the session expired: sign in again")
-    return people.get(session=session, agent_id=found.agent_id), found
+    return people.get(session=session, person_id=found.person_id), found
 
 
 def sign_out(*, session: Session, cookie: str) -> None:
@@ -129,39 +129,39 @@ def sign_out(*, session: Session, cookie: str) -> None:
 CREDENTIALS_CHANGED = {"type": "credentials_changed"}
 
 
-def end_sessions(*, session: Session, agent_id: int, keeping: str | None = None) -> None:
+def end_sessions(*, session: Session, person_id: int, keeping: str | None = None) -> None:
     """End every web session of one person but the one whose cookie is `keeping`: at once on every
     instance, since each request looks its session up in the database. API tokens stay (`replace_token`)."""
-    ending = delete(WebSession).where(col(WebSession.agent_id) == agent_id)
+    ending = delete(WebSession).where(col(WebSession.person_id) == person_id)
     if keeping:
         ending = ending.where(col(WebSession.id) != hash_token(keeping))
     session.execute(ending)
 
 
-def set_password(*, session: Session, agent: Person, password: str, keeping: str | None = None) -> None:
+def set_password(*, session: Session, person: Person, password: str, keeping: str | None = None) -> None:
     """A new console password, from an admin's reset or the command line: whoever signed in with the
     old one is signed out, but for the session (`keeping`) of someone changing their own."""
-    assert agent.id is not None
-    agent.password_hash = passwords.hash_password(password)
-    session.add(agent)
-    end_sessions(session=session, agent_id=agent.id, keeping=keeping)
+    assert person.id is not None
+    person.password_hash = passwords.hash_password(password)
+    session.add(person)
+    end_sessions(session=session, person_id=person.id, keeping=keeping)
 
 
-def set_role(*, session: Session, agent: Person, role: Role) -> None:
+def set_role(*, session: Session, person: Person, role: Role) -> None:
     """A new role ends the person's sessions, so no page goes on showing what the old role allowed."""
-    if role == agent.role:
+    if role == person.role:
         return
-    assert agent.id is not None
-    agent.role = role
-    session.add(agent)
-    end_sessions(session=session, agent_id=agent.id)
+    assert person.id is not None
+    person.role = role
+    session.add(person)
+    end_sessions(session=session, person_id=person.id)
 
 
-def replace_token(*, session: Session, agent: Person) -> str:
+def replace_token(*, session: Session, person: Person) -> str:
     """A new API and websocket token for the person, to be shown once; the old one stops working."""
     token = new_token()
-    agent.token_hash = hash_token(token)
-    session.add(agent)
+    person.token_hash = hash_token(token)
+    session.add(person)
     return token
 
 
@@ -193,7 +193,7 @@ def add_person(
     3 web chats and the language English; skills and teams none."""
     if people.get_by_email(session=session, email=email) is not None:
         raise Conflict(f"someone with email {email} exists already")
-    agent = people.create(
+    person = people.create(
         session=session,
         name=name,
         email=email,
@@ -205,8 +205,8 @@ def add_person(
         role=role,
     )
     if password is not None:
-        agent.password_hash = passwords.hash_password(password)
-    return agent
+        person.password_hash = passwords.hash_password(password)
+    return person
 
 
 def change_person(
@@ -225,16 +225,16 @@ def change_person(
 ) -> Person:
     """An admin's change to a person; what is None stays as it is. A new password or role ends the
     person's sessions but `keeping`, the session of an admin changing their own password."""
-    agent = people.get(session=session, agent_id=person_id)
-    if agent.id == admin_id and role not in (None, Role.admin):
+    person = people.get(session=session, person_id=person_id)
+    if person.id == admin_id and role not in (None, Role.admin):
         raise InvalidInput("an admin cannot take away their own admin role", field="role")
     changes = {"name": name, "skills": skills, "languages": languages, "capacity": capacity, "teams": teams}
     for field, value in changes.items():
         if value is not None:
-            setattr(agent, field, value)
-    session.add(agent)
+            setattr(person, field, value)
+    session.add(person)
     if role is not None:
-        set_role(session=session, agent=agent, role=role)
+        set_role(session=session, person=person, role=role)
     if password is not None:
-        set_password(session=session, agent=agent, password=password, keeping=keeping)
-    return agent
+        set_password(session=session, person=person, password=password, keeping=keeping)
+    return person

@@ -34,7 +34,7 @@ class Credentials(BaseModel):
 
 
 class Signed(BaseModel):
-    agent: PersonPublic
+    person: PersonPublic
     email: str
     csrf_token: str
 
@@ -57,7 +57,7 @@ async def sign_in(
     )
     if outcome.retry_after:
         raise TooManyRequests(f"too many failed sign-ins: try again in {outcome.retry_after} s", outcome.retry_after)
-    if outcome.agent is None:
+    if outcome.person is None:
         raise Unauthorized("wrong email or password")
     secure = request.url.scheme == "https" or services.settings.environment == "production"
     response.set_cookie(
@@ -69,17 +69,17 @@ async def sign_in(
         samesite="strict",
         path="/",
     )
-    return Signed(agent=PersonPublic.of(outcome.agent), email=outcome.agent.email, csrf_token=outcome.csrf_token)
+    return Signed(person=PersonPublic.of(outcome.person), email=outcome.person.email, csrf_token=outcome.csrf_token)
 
 
 @router.get("/api/session", responses=refusals(401))
 async def current_session(request: Request, services: ServicesDep) -> Signed:
     """Who the session cookie signs in, and the CSRF token the page sends with changes."""
     cookie = request.cookies.get(SESSION_COOKIE) or ""
-    agent, web_session = await run_in_session(
+    person, web_session = await run_in_session(
         services.open_session, lambda s: accounts.by_cookie(session=s, cookie=cookie, now=utcnow())
     )
-    return Signed(agent=PersonPublic.of(agent), email=agent.email, csrf_token=web_session.csrf_token)
+    return Signed(person=PersonPublic.of(person), email=person.email, csrf_token=web_session.csrf_token)
 
 
 @router.delete("/api/session", status_code=204)
@@ -95,9 +95,9 @@ class PersonDetails(PersonPublic):
     can_sign_in: bool
 
     @classmethod
-    def of(cls, agent: Person) -> "PersonDetails":
+    def of(cls, person: Person) -> "PersonDetails":
         return cls(
-            **PersonPublic.of(agent).model_dump(), email=agent.email, can_sign_in=agent.password_hash is not None
+            **PersonPublic.of(person).model_dump(), email=person.email, can_sign_in=person.password_hash is not None
         )
 
 
@@ -161,7 +161,7 @@ async def add_person(body: PersonCreate, services: ServicesDep, _: CurrentAdmin)
     token = new_token()
 
     def create(session: Session) -> PersonDetails:
-        agent = accounts.add_person(
+        person = accounts.add_person(
             session=session,
             name=body.name,
             email=body.email,
@@ -173,7 +173,7 @@ async def add_person(body: PersonCreate, services: ServicesDep, _: CurrentAdmin)
             languages=body.languages,
             teams=body.teams,
         )
-        return PersonDetails.of(agent)
+        return PersonDetails.of(person)
 
     return PersonWithToken(person=await run_in_session(services.open_session, create), token=token)
 
@@ -188,7 +188,7 @@ async def change_person(
     own_session = request.cookies.get(SESSION_COOKIE) if person_id == admin.id else None
 
     def change(session: Session) -> PersonDetails:
-        agent = accounts.change_person(
+        person = accounts.change_person(
             session=session,
             person_id=person_id,
             admin_id=admin.id,
@@ -201,7 +201,7 @@ async def change_person(
             capacity=body.capacity,
             teams=body.teams,
         )
-        return PersonDetails.of(agent)
+        return PersonDetails.of(person)
 
     changed = await run_in_session(services.open_session, change)
     if body.role is not None or body.password is not None:
@@ -215,9 +215,9 @@ async def replace_token(person_id: RowId, services: ServicesDep, _: CurrentAdmin
     working at once. Their console sessions stay."""
 
     def replace(session: Session) -> PersonWithToken:
-        agent = people.get(session=session, agent_id=person_id)
-        token = accounts.replace_token(session=session, agent=agent)
-        return PersonWithToken(person=PersonDetails.of(agent), token=token)
+        person = people.get(session=session, person_id=person_id)
+        token = accounts.replace_token(session=session, person=person)
+        return PersonWithToken(person=PersonDetails.of(person), token=token)
 
     replaced = await run_in_session(services.open_session, replace)
     services.hub.to_agent_now(person_id, accounts.CREDENTIALS_CHANGED)

@@ -86,14 +86,14 @@ async def _caller(request: Request, services: ServicesDep) -> Person:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise Unauthorized("sign in at /login, or send 'Authorization: Bearer <token>'")
-    agent, web_session = await run_in_session(
+    person, web_session = await run_in_session(
         services.open_session, lambda s: accounts.by_cookie(session=s, cookie=cookie, now=utcnow())
     )
     if request.method not in SAFE_METHODS and not secrets.compare_digest(
         request.headers.get(CSRF_HEADER, ""), web_session.csrf_token
     ):
         raise Forbidden(f"a change made with the session cookie needs the session's {CSRF_HEADER} header")
-    return agent
+    return person
 
 
 RoleCheck = Callable[[Request, Services], Awaitable[Person]]
@@ -103,10 +103,10 @@ ROLE_CHECKS: set[RoleCheck] = set()
 
 def _with_role(roles: frozenset[Role], described: str) -> RoleCheck:
     async def current(request: Request, services: ServicesDep) -> Person:
-        agent = await _caller(request, services)
-        if agent.role not in roles | {Role.admin}:
-            raise Forbidden(f"{agent.name} is not {described}")
-        return agent
+        person = await _caller(request, services)
+        if person.role not in roles | {Role.admin}:
+            raise Forbidden(f"{person.name} is not {described}")
+        return person
 
     ROLE_CHECKS.add(current)
     return current

@@ -160,7 +160,7 @@ def transfer(
     note: str,
 ) -> Outcome:
     """The owner passes the conversation to an agent or a team; they get it through an offer."""
-    target = f"team {to_team}" if to_team else people.get(session=session, agent_id=to_agent or 0).name
+    target = f"team {to_team}" if to_team else people.get(session=session, person_id=to_agent or 0).name
     moved = ownership.transfer(
         session=session, conversation_id=conversation_id, agent_id=agent_id, to=target, note=note
     )
@@ -243,7 +243,7 @@ def _apply(session: Session, happened: Sequence[Event], now: datetime) -> Outcom
                     )
                 )
             case AgentSetAway(agent_id=agent_id, missed_offers=missed):
-                name = people.get(session=session, agent_id=agent_id).name
+                name = people.get(session=session, person_id=agent_id).name
                 message = f"{name} let {missed} offers in a row run out and was set to away"
                 outcome.to_supervisors.append(_alert(session, AlertKind.agent_set_away, message, agent_id=agent_id))
                 outcome.to_agents.append((agent_id, {"type": "presence", "presence": Presence.away}))

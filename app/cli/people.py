@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 if person is None:
                     print(f"nobody has email {args.email!r}")
                     return 2
-                accounts.set_password(session=session, agent=person, password=_read_password())
+                accounts.set_password(session=session, person=person, password=_read_password())
                 print(f"{person.name} can sign in with the new password; their console sessions have ended")
                 return 0
             if people.get_by_email(session=session, email=args.email) is not None:

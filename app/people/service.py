@@ -21,7 +21,7 @@ def create(
     teams: Sequence[str] = (),
     role: Role = Role.agent,
 ) -> Person:
-    agent = Person(
+    person = Person(
         name=name,
         email=email,
         token_hash=hash_token(token),
@@ -31,9 +31,9 @@ def create(
         languages=list(languages),
         teams=list(teams),
     )
-    session.add(agent)
+    session.add(person)
     session.flush()
-    return agent
+    return person
 
 
 def languages_spoken(*, session: Session) -> set[str]:
@@ -49,15 +49,15 @@ def get_by_email(*, session: Session, email: str) -> Person | None:
     return session.exec(select(Person).where(Person.email == email)).first()
 
 
-def get(*, session: Session, agent_id: int) -> Person:
-    agent = session.get(Person, agent_id)
-    if agent is None:
-        raise NotFound(f"agent {agent_id} does not exist")
-    return agent
+def get(*, session: Session, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"person {person_id} does not exist")
+    return person
 
 
 def authenticate(*, session: Session, token: str) -> Person:
-    agent = session.exec(select(Person).where(Person.token_hash == hash_token(token))).first()
-    if agent is None:
+    person = session.exec(select(Person).where(Person.token_hash == hash_token(token))).first()
+    if person is None:
         raise Unauthorized("unknown agent token")
-    return agent
+    return person

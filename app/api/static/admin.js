@@ -126,9 +126,9 @@ $("sign-out").addEventListener("click", () => signOut(csrfToken));
 
 const me = await signedIn("/admin");
 csrfToken = me.csrf_token;
-$("status").textContent = me.agent.name;
-if (me.agent.role !== "admin") {
-  $("access-error").textContent = `${me.agent.name} is signed in, but only admins manage people.`;
+$("status").textContent = me.person.name;
+if (me.person.role !== "admin") {
+  $("access-error").textContent = `${me.person.name} is signed in, but only admins manage people.`;
 } else {
   $("workspace").hidden = false;
   fill(null);

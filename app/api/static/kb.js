@@ -268,9 +268,9 @@ function showTab(name) {
 async function start() {
   const me = await signedIn("/kb");
   csrfToken = me.csrf_token;
-  $("status").textContent = `${me.agent.name}`;
-  if (!["knowledge_manager", "admin"].includes(me.agent.role)) {
-    $("access-error").textContent = `${me.agent.name} is signed in, but only knowledge managers edit the knowledge base.`;
+  $("status").textContent = `${me.person.name}`;
+  if (!["knowledge_manager", "admin"].includes(me.person.role)) {
+    $("access-error").textContent = `${me.person.name} is signed in, but only knowledge managers edit the knowledge base.`;
     return;
   }
   await Promise.all([loadList(), showRefused()]);

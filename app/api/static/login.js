@@ -23,5 +23,5 @@ $("login-form").addEventListener("submit", async (event) => {
     $("password").select();
     return;
   }
-  location.assign(nextPage(data.agent.role));
+  location.assign(nextPage(data.person.role));
 });

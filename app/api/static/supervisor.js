@@ -134,9 +134,9 @@ $("canned-form").addEventListener("submit", async (event) => {
 
 const me = await signedIn("/supervisor");
 csrfToken = me.csrf_token;
-$("status").textContent = me.agent.name;
-if (!["supervisor", "admin"].includes(me.agent.role)) {
-  $("access-error").textContent = `${me.agent.name} is signed in, but only supervisors watch the queues.`;
+$("status").textContent = me.person.name;
+if (!["supervisor", "admin"].includes(me.person.role)) {
+  $("access-error").textContent = `${me.person.name} is signed in, but only supervisors watch the queues.`;
 } else {
   $("workspace").hidden = false;
   await Promise.all([refresh(), loadCanned()]);

@@ -29,7 +29,7 @@ async def test_signing_in_sets_a_protected_cookie_and_says_who_it_is(live: LiveS
     cookie = response.headers["set-cookie"]
     who = await http.get("/api/session")
 
-    assert response.status_code == 200 and response.json()["agent"]["name"] == "Maria"
+    assert response.status_code == 200 and response.json()["person"]["name"] == "Maria"
     assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
     assert who.status_code == 200 and who.json()["csrf_token"] == response.json()["csrf_token"]
 
@@ -126,7 +126,7 @@ async def test_an_admin_adds_someone_who_then_signs_in_with_their_skills(
     assert made.status_code == 201 and made.json()["token"]
     assert person["email"] == "omar@kestrel.example" and person["capacity"] == {"webchat": 2, "messenger": 1}
     assert changed.json()["skills"] == {"billing": 9, "orders": 3}
-    assert who["agent"]["skills"] == {"billing": 9, "orders": 3} and who["agent"]["role"] == "agent"
+    assert who["person"]["skills"] == {"billing": 9, "orders": 3} and who["person"]["role"] == "agent"
 
 
 @pytest.mark.parametrize(

@@ -61,8 +61,8 @@ def test_expired_sessions_and_attempts_out_of_the_window_are_forgotten(session: 
     now = utcnow()
     session.add_all(
         [
-            WebSession(id="expired", agent_id=person.id, csrf_token="c", expires_at=now - timedelta(seconds=1)),
-            WebSession(id="current", agent_id=person.id, csrf_token="c", expires_at=now + timedelta(hours=1)),
+            WebSession(id="expired", person_id=person.id, csrf_token="c", expires_at=now - timedelta(seconds=1)),
+            WebSession(id="current", person_id=person.id, csrf_token="c", expires_at=now + timedelta(hours=1)),
             LoginAttempt(email="a@example.test", ip="192.0.2.1", succeeded=False, at=now - timedelta(minutes=16)),
             LoginAttempt(email="a@example.test", ip="192.0.2.1", succeeded=False, at=now - timedelta(minutes=14)),
         ]
