@@ -20,15 +20,7 @@ class ConversationNotFound(NotFound):
     pass
 
 
-class OfferNotFound(NotFound):
-    pass
-
-
 class NotConversationOwner(DomainError):
-    status_code = 409
-
-
-class OfferNotPending(DomainError):
     status_code = 409
 
 
