@@ -109,9 +109,9 @@ async def start_services(settings: Settings, embedder: Embedder | None) -> Servi
         open_session=open_session,
         http=http,
         hub=hub,
-        knowledge=knowledge,
-        assignment=assignment,
-        conversations=conversation_flows,
+        kb_index=knowledge,
+        assignment_flows=assignment,
+        conversation_flows=conversation_flows,
         intake=intake,
         sender=sender,
         ingest=ingest,
@@ -123,26 +123,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     services = await start_services(settings, app.state.embedder)
     app.state.services = services
-    recovered = await services.conversations.recover()
+    recovered = await services.conversation_flows.recover()
     # What start-up built (the models, the index, the routes) lives as long as the process: the
     # collector no longer walks it on every full collection. With a thousand agents connected, a
     # full collection held the process for 300 ms.
     gc.freeze()
     log.info("event=started unhandled_conversations=%d", recovered)
-    services.assignment.writer.start()
+    services.assignment_flows.writer.start()
     realtime = asyncio.create_task(services.hub.run())
     background = [
         asyncio.create_task(_checkpoint_forever(services)),
-        asyncio.create_task(services.assignment.tick_forever()),
-        asyncio.create_task(services.knowledge.follow(services.open_session)),
-        asyncio.create_task(services.conversations.bot.probe_forever(settings.rasa_probe_seconds)),
+        asyncio.create_task(services.assignment_flows.tick_forever()),
+        asyncio.create_task(services.kb_index.follow(services.open_session)),
+        asyncio.create_task(services.conversation_flows.bot.probe_forever(settings.rasa_probe_seconds)),
         asyncio.create_task(services.intake.run_forever()),
         asyncio.create_task(_forget_old_forever(services)),
     ]
     if app.state.embedder is None:  # the service chose its model itself, so it follows the choice
         models_dir = settings.embedding_model_dir
         background.append(
-            asyncio.create_task(tuned_models.follow_forever(services.knowledge, services.open_session, models_dir))
+            asyncio.create_task(tuned_models.follow_forever(services.kb_index, services.open_session, models_dir))
         )
     sending = asyncio.create_task(services.sender.run_forever())
     try:
@@ -152,8 +152,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
-        await services.conversations.stop()
-        await services.assignment.writer.stop()
+        await services.conversation_flows.stop()
+        await services.assignment_flows.writer.stop()
         realtime.cancel()
         await asyncio.gather(realtime, return_exceptions=True)
         await services.http.aclose()

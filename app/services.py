@@ -33,9 +33,9 @@ class Services:
     open_session: SessionFactory
     http: httpx.AsyncClient
     hub: Hub
-    knowledge: LiveIndex
-    assignment: AssignmentFlows
-    conversations: ConversationFlows
+    kb_index: LiveIndex
+    assignment_flows: AssignmentFlows
+    conversation_flows: ConversationFlows
     intake: Intake
     sender: Sender
     # Storing what platforms deliver, before the 200 they wait for.

@@ -88,9 +88,9 @@ async def agent_socket(websocket: WebSocket, services: ServicesDep) -> None:
     log.info("event=agent_connected agent=%s after_seq=%s", agent_id, after_seq)
     beating: asyncio.Task[None] | None = None
     try:
-        await services.assignment.set_presence(agent_id, Presence.online)
+        await services.assignment_flows.set_presence(agent_id, Presence.online)
         missed, cursor.high_water = await _replay(services, agent_id, after_seq)
-        welcome = await services.assignment.agent_snapshot(agent_id)
+        welcome = await services.assignment_flows.agent_snapshot(agent_id)
         await websocket.send_json(
             {
                 **welcome,
@@ -114,7 +114,7 @@ async def agent_socket(websocket: WebSocket, services: ServicesDep) -> None:
         log.info("event=agent_disconnected agent=%s", agent_id)
         if services.hub.unfollow_agent(agent_id, subscriber) == 0:
             # Offline, not gone: the router keeps their conversations through the grace period.
-            await services.assignment.set_presence(agent_id, Presence.offline)
+            await services.assignment_flows.set_presence(agent_id, Presence.offline)
 
 
 async def _replay(services: Services, agent_id: int, after_seq: int | None) -> tuple[list[Event] | None, int]:
@@ -222,7 +222,7 @@ async def _listen(websocket: WebSocket, agent: Person, services: Services, subsc
         except frames.BadFrame as exc:
             frame = exc
         # Any frame shows the agent is there.
-        services.assignment.heard_from(agent.id)
+        services.assignment_flows.heard_from(agent.id)
         # Answers share the event queue, so one task alone writes to the socket, in order.
         subscriber.deliver(await _answer(frame, agent, services))
 
@@ -297,29 +297,31 @@ async def _run(command: Command, agent: Person, services: Services) -> dict[str,
     assert agent.id is not None
     match command:
         case Accept(offer_id=offer_id):
-            return await services.assignment.accept(agent, offer_id)
+            return await services.assignment_flows.accept(agent, offer_id)
         case Decline(offer_id=offer_id):
-            await services.assignment.decline(agent.id, offer_id)
+            await services.assignment_flows.decline(agent.id, offer_id)
             return {"offer_id": offer_id}
         case Send(conversation_id=conversation_id, text=text, client_message_id=client_id):
-            message = await services.conversations.agent_reply(agent.id, conversation_id, text, client_id)
+            message = await services.conversation_flows.agent_reply(agent.id, conversation_id, text, client_id)
             return {"message_id": message.id, "seq": message.seq}
         case Note(conversation_id=conversation_id, text=text, client_message_id=client_id):
-            message = await services.conversations.agent_reply(agent.id, conversation_id, text, client_id, note=True)
+            message = await services.conversation_flows.agent_reply(
+                agent.id, conversation_id, text, client_id, note=True
+            )
             return {"message_id": message.id, "seq": message.seq}
         case Typing(conversation_id=conversation_id, typing=typing):
-            await services.conversations.agent_typing(agent.id, conversation_id, typing)
+            await services.conversation_flows.agent_typing(agent.id, conversation_id, typing)
             return {"conversation_id": str(conversation_id)}
         case HandBack(conversation_id=conversation_id):
-            await services.conversations.agent_hand_back(agent.id, conversation_id)
+            await services.conversation_flows.agent_hand_back(agent.id, conversation_id)
             return {"conversation_id": str(conversation_id)}
         case Resolve(conversation_id=conversation_id):
-            await services.conversations.agent_resolve(agent.id, conversation_id)
+            await services.conversation_flows.agent_resolve(agent.id, conversation_id)
             return {"conversation_id": str(conversation_id)}
         case Transfer(conversation_id=conversation_id, to_agent_id=to_agent, to_team=to_team, note=note):
-            await services.assignment.transfer(agent.id, conversation_id, to_agent, to_team, note)
+            await services.assignment_flows.transfer(agent.id, conversation_id, to_agent, to_team, note)
             return {"conversation_id": str(conversation_id)}
         case SetStatus(status=status):
-            await services.assignment.set_presence(agent.id, Presence(status))
+            await services.assignment_flows.set_presence(agent.id, Presence(status))
             return {"presence": status}
     raise AssertionError(f"unhandled command {command!r}")

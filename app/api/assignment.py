@@ -55,7 +55,7 @@ async def alerts(services: ServicesDep, _: CurrentSupervisor) -> list[AlertPubli
 async def queues_and_people(services: ServicesDep, _: CurrentSupervisor) -> Overview:
     """Live queues by channel and skill (waiting, oldest wait, SLA at risk or breached) and each
     person's status, load against capacity, open offers and conversations."""
-    sla = services.assignment.sla
+    sla = services.assignment_flows.sla
     return await run_in_session(services.open_session, lambda s: overview(session=s, now=utcnow(), sla=sla))
 
 
@@ -65,7 +65,7 @@ async def reassign(
 ) -> dict[str, str]:
     """Move a conversation from the agent who has it to another agent or a team, as a transfer the
     owner made (the receiver gets an offer with the note); for chats stuck with someone who left."""
-    policy = services.assignment.policy
+    policy = services.assignment_flows.policy
 
     def move(session: Session) -> assignment.Outcome:
         return assignment.reassign(
@@ -79,5 +79,5 @@ async def reassign(
             note=body.note,
         )
 
-    await services.assignment.run(move)
+    await services.assignment_flows.run(move)
     return {"conversation_id": str(conversation_id)}

@@ -31,13 +31,13 @@ class Health(BaseModel):
 def health(services: ServicesDep) -> Health:
     """Answers once start-up finished (the database opened, the knowledge index built), whether or
     not Rasa is up: the service keeps customers answered without it."""
-    breaker = services.conversations.bot.breaker
+    breaker = services.conversation_flows.bot.breaker
     open_for = breaker.open_for()
     return Health(
         status="ok",
-        articles_indexed=services.knowledge.size,
-        articles_refused=[refused.slug for refused in services.knowledge.refused],
-        embedding_model=services.knowledge.model,
+        articles_indexed=services.kb_index.size,
+        articles_refused=[refused.slug for refused in services.kb_index.refused],
+        embedding_model=services.kb_index.model,
         assistant=AssistantHealth(
             circuit=breaker.state,
             failures_in_a_row=breaker.failures,

@@ -33,7 +33,7 @@ T = TypeVar("T")
 async def _change(services: Services, change: Callable[[Session], T]) -> T:
     """Run a change; if it touched what is published, the index catches up before this returns."""
     result = await run_in_session(services.open_session, change)
-    await services.knowledge.refresh(services.open_session)
+    await services.kb_index.refresh(services.open_session)
     return result
 
 
@@ -164,20 +164,20 @@ async def diff(
 async def preview(slug: str, body: ArticleEdit, services: ServicesDep, _: CurrentKnowledgeManager) -> Preview:
     """Which recent customer questions this article would get, as written in the editor now."""
     threshold = services.settings.kb_answer_threshold
-    return await curation.preview(services.knowledge, services.open_session, threshold, slug, body.content())
+    return await curation.preview(services.kb_index, services.open_session, threshold, slug, body.content())
 
 
 @router.get("/refused")
 async def refused_articles(services: ServicesDep, _: CurrentKnowledgeManager) -> list[RefusedOut]:
     """Published versions stored as no valid article (an older version of the code, a fix made in
     the database) that the live index leaves out: the bot answers as if they were not published."""
-    return [RefusedOut(slug=r.slug, version=r.version, problem=r.problem) for r in services.knowledge.refused]
+    return [RefusedOut(slug=r.slug, version=r.version, problem=r.problem) for r in services.kb_index.refused]
 
 
 @router.get("/unanswered")
 async def unanswered_groups(services: ServicesDep, _: CurrentKnowledgeManager) -> list[ClusterOut]:
     """Questions the bot could not answer, grouped by meaning, the biggest group first."""
-    return await curation.unanswered_groups(services.knowledge, services.open_session)
+    return await curation.unanswered_groups(services.kb_index, services.open_session)
 
 
 @router.post("/unanswered/draft", status_code=201)

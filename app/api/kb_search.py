@@ -61,12 +61,12 @@ class SearchResult(BaseModel):
 async def search(services: ServicesDep, body: SearchQuery) -> SearchResult:
     """Find the articles closest in meaning to a question, and say whether the best one answers it."""
     threshold = services.settings.kb_answer_threshold
-    matches = await services.knowledge.search(body.query, body.limit)
+    matches = await services.kb_index.search(body.query, body.limit)
     best = top_answer(matches, threshold)
     return SearchResult(
         query=body.query,
         threshold=threshold,
-        knowledge_version=services.knowledge.version,
+        knowledge_version=services.kb_index.version,
         answer=SearchHit.of(best) if best else None,
         results=[SearchHit.of(m) for m in matches],
     )

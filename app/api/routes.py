@@ -12,7 +12,7 @@ from app.api.channels import router as channels_router
 from app.api.customers import router as customers_router
 from app.api.deps import storable_input
 from app.api.health import router as health_router
-from app.api.kb import router as kb_manage_router
+from app.api.kb import router as kb_router
 from app.api.kb_search import router as kb_search_router
 from app.api.openapi import document_refusals
 from app.api.pages import STATIC_DIR
@@ -33,7 +33,7 @@ def include_routes(app: FastAPI) -> None:
         customers_router,
         canned_router,
         kb_search_router,
-        kb_manage_router,
+        kb_router,
         agent_socket_router,
         assignment_router,
         reports_router,

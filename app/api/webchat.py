@@ -106,7 +106,7 @@ async def send_message(
         )
         return message, [(conversation, message)] if created else []
 
-    message, created = await services.conversations.customer_message(store)
+    message, created = await services.conversation_flows.customer_message(store)
     if not created:
         response.status_code = 200
     return MessagePublic.of(message)
@@ -182,7 +182,7 @@ async def follow_conversation(websocket: WebSocket, conversation_id: uuid.UUID, 
                 # Through the queue: one task alone writes to the socket once it has started.
                 subscriber.deliver({"type": "error", "detail": f"expected a typing frame: {exc.detail}"})
                 continue
-            await services.conversations.customer_typing(conversation_id, typing.typing)
+            await services.conversation_flows.customer_typing(conversation_id, typing.typing)
     except WebSocketDisconnect:
         pass
     finally:

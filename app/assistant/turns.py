@@ -101,7 +101,7 @@ def without_bot(matches: Sequence[Match], threshold: float, detail: str) -> BotT
     )
 
 
-def _keep_provenance(session: Session, message: Message, reply: Reply) -> None:
+def _record_provenance(session: Session, message: Message, reply: Reply) -> None:
     """An answer from the knowledge base: remember which article and version gave it, and how sure."""
     provenance = (reply.payload or {}).get("answer") or {}
     article = provenance.get("article") or {}
@@ -110,7 +110,7 @@ def _keep_provenance(session: Session, message: Message, reply: Reply) -> None:
         insights.record_answer(session=session, message=message, slug=slug, version=version, score=float(score))
 
 
-def _keep_unanswered(session: Session, conversation_id: uuid.UUID, message_id: int, packet: dict[str, Any]) -> None:
+def _record_unanswered(session: Session, conversation_id: uuid.UUID, message_id: int, packet: dict[str, Any]) -> None:
     reason = str(packet.get("reason", ""))
     question = session.get(Message, message_id)
     if reason not in insights.NO_ANSWER_REASONS or question is None:
@@ -148,7 +148,7 @@ def record(*, session: Session, conversation_id: uuid.UUID, message_id: int | No
         )
         if message is not None:
             stored.append(message)
-            _keep_provenance(session, message, reply)
+            _record_provenance(session, message, reply)
     handed_off = False
     said: list[str] = []
     if turn.handoff is not None:
@@ -160,7 +160,7 @@ def record(*, session: Session, conversation_id: uuid.UUID, message_id: int | No
             handed_off = True
             insights.note_handoff(session=session, conversation_id=conversation_id)
             if message_id is not None:
-                _keep_unanswered(session, conversation_id, message_id, turn.handoff)
+                _record_unanswered(session, conversation_id, message_id, turn.handoff)
     if message_id is not None:
         messages.mark_handled(session=session, message_id=message_id)
     conversation = conversations.get(session=session, conversation_id=conversation_id)

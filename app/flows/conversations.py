@@ -86,11 +86,11 @@ class ConversationFlows:
         conversation's worker, which asks the bot in order, unless a person owns the conversation.
         Returns the answer, and whether anything was added (nothing, for a repeat)."""
 
-        def store_and_keep(session: Session) -> tuple[T, list[StoredMessage]]:
+        def store_with_events(session: Session) -> tuple[T, list[StoredMessage]]:
             answer, added = store(session)
             return answer, [store_message_event(session, conversation, message) for conversation, message in added]
 
-        answer, stored = await run_in_session(self._open_session, store_and_keep, limiter)
+        answer, stored = await run_in_session(self._open_session, store_with_events, limiter)
         for message in stored:
             self._hand_on(message)
         return answer, bool(stored)

@@ -88,7 +88,7 @@ async def embedded(
         kept = {q.id: vector.tobytes() for q, vector in zip(stale, fresh, strict=True)}
 
         def store_vectors(session: Session, kept: dict[int | None, bytes] = kept, model: str = model) -> None:
-            insights.keep_embeddings(session=session, vectors=kept, model=model)
+            insights.store_embeddings(session=session, vectors=kept, model=model)
 
         await run_in_session(open_session, store_vectors)
         for question in stale:

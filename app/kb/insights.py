@@ -161,7 +161,7 @@ def recent_questions(*, session: Session, asked: int = RECENT_QUESTIONS, unanswe
     return list(dict.fromkeys([*unanswered_texts, *(mask(text).text for text in asked_texts)]))
 
 
-def keep_embeddings(*, session: Session, vectors: Mapping[int | None, bytes], model: str) -> None:
+def store_embeddings(*, session: Session, vectors: Mapping[int | None, bytes], model: str) -> None:
     """Keep the questions' vectors, by id, with the model that made them, so they are not embedded again."""
     for question in session.exec(select(UnansweredQuestion).where(col(UnansweredQuestion.id).in_(vectors))):
         question.embedding, question.embedding_model = vectors[question.id], model
