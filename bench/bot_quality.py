@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from app.assistant import faq_examples
+from app.cli import faq_examples
 from app.cli.background import CAREBRIDGE, Stack, running_stack
 from app.core.settings import PROJECT_ROOT, get_settings
 from bench.chat import first_bot_reply

@@ -27,7 +27,7 @@ def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from app.assistant import faq_examples
+    from app.cli import faq_examples
 
     try:
         articles = _articles(args, settings)

@@ -36,12 +36,17 @@ class SingleInstance:
         await asyncio.Event().wait()
 
 
+def channel_of(database_url: str) -> str:
+    """The Redis channel of the instances on one database."""
+    return "carebridge:realtime:" + hashlib.sha256(database_url.encode()).hexdigest()[:16]
+
+
 class RedisBus:
     """Instances on one database share a channel; deployments (or test runs) sharing a Redis do not."""
 
     def __init__(self, url: str, database_url: str) -> None:
         self._url = url
-        self._channel = "carebridge:realtime:" + hashlib.sha256(database_url.encode()).hexdigest()[:16]
+        self._channel = channel_of(database_url)
         self._origin = uuid.uuid4().hex
         self._outgoing: asyncio.Queue[str] = asyncio.Queue()
 

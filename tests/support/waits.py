@@ -3,11 +3,13 @@
 import asyncio
 
 import pytest
+import redis.asyncio as redis
 from sqlmodel import col, select
 
 from app.conversations.models import Message
 from app.core.db import make_engine, session_factory
 from app.outbox.models import OutboxItem, OutboxStatus
+from app.realtime.bus import channel_of
 from app.social.models import InboxEvent, InboxStatus
 
 
@@ -37,3 +39,21 @@ async def until_quiet(database_url: str, seconds: float = 30, every: float = 0.1
             await asyncio.sleep(every)
     finally:
         engine.dispose()
+
+
+async def until_subscribed(redis_url: str, database_url: str, instances: int, seconds: float = 30) -> None:
+    """Until `instances` instances on `database_url` listen on their Redis channel, so that what one
+    publishes reaches the others."""
+    client = redis.from_url(redis_url)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    try:
+        while True:
+            ((_, listening),) = await client.pubsub_numsub(channel_of(database_url))
+            if listening >= instances:
+                return
+            if loop.time() > deadline:
+                pytest.fail(f"{listening} of {instances} instances subscribed within {seconds:.0f} s")
+            await asyncio.sleep(0.05)
+    finally:
+        await client.aclose()

@@ -21,6 +21,7 @@ from knowledge import OnnxEmbedder
 from routing import Presence
 from tests.support.clients import Customer, Event, Socket, agent_socket, is_message, new_customer
 from tests.support.instances import instance, seed
+from tests.support.waits import until_subscribed
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -199,7 +200,7 @@ async def test_an_agent_on_one_instance_hears_of_work_handled_by_another(
         instance(seeded, tmp_path / "b", embedder, events_url=REDIS_URL) as second,
     ):
         agent, _ = await agent_socket(first.ws_url, DEMO_AGENT_TOKEN)
-        await asyncio.sleep(0.5)  # both instances subscribed to the channel
+        await until_subscribed(REDIS_URL, seeded, instances=2)
         async with httpx.AsyncClient(base_url=second.http_url, timeout=10) as http:
             customer = await new_customer(http)
             follower = await customer.follow(second.ws_url)

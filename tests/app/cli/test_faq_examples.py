@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from app.assistant import faq_examples
+from app.cli import faq_examples
 from app.cli.background import CAREBRIDGE
 from app.core.db import make_engine, migrate, session_factory, unit_of_work
 from app.core.settings import DEMO_AGENT_TOKEN, PROJECT_ROOT
