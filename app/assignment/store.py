@@ -1,4 +1,4 @@
-"""The router's state in the database: `routing.RoutingStore` over the work_items, offers and agents tables.
+"""The router's state in the database: `routing.RoutingStore` over the work_items, offers and people tables.
 
 One store lives for one transaction. On PostgreSQL it first takes a transaction-level advisory
 lock, so routing operations from any number of processes run one after another and two routers

@@ -1,4 +1,4 @@
-"""The agents table as the router sees it: `routing.AgentState`, each row loaded once per transaction."""
+"""The people table as the router sees it (its agents): `routing.AgentState`, each row loaded once per transaction."""
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
