@@ -1,7 +1,5 @@
-"""What the social platforms sent us (the inbox) and what we owe them (the outbox), both durable.
+"""What we owe the social platforms, durably: the outbox.
 
-An inbox row is written and committed before the webhook is acknowledged, one per platform event,
-unique by the platform's own id: a redelivery or a replay days later finds the row and stores nothing.
 An outbox row is written in the same transaction as the message it sends, unique by its idempotency
 key, and leaves only once the platform has taken it or refused it for good.
 """
